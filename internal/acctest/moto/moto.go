@@ -59,6 +59,8 @@ func Start(ctx context.Context) (*Server, error) {
 	cmd := exec.Command(python, "-m", "moto.server", "-H", "127.0.0.1", "-p", "0")
 	cmd.Env = append(os.Environ(),
 		"MOTO_IAM_LOAD_MANAGED_POLICIES=true",
+		// The recorder writes to its working directory unless told otherwise; keep it in the temp dir.
+		"MOTO_RECORDER_FILEPATH="+filepath.Join(dir, "moto_recording"),
 		"PYTHONUNBUFFERED=1",
 	)
 	// moto's output goes to a file: a pipe nobody drains would stall the server once full.
@@ -182,7 +184,7 @@ func (s *Server) Recording() ([]Request, error) {
 		}
 		var rec struct {
 			Method      string `json:"method"`
-			URI         string `json:"uri"`
+			URL         string `json:"url"`
 			Body        string `json:"body"`
 			BodyEncoded bool   `json:"body_encoded"`
 		}
@@ -198,12 +200,12 @@ func (s *Server) Recording() ([]Request, error) {
 			body = string(b)
 		}
 		form, _ := url.ParseQuery(body)
-		if u, err := url.Parse(rec.URI); err == nil {
+		if u, err := url.Parse(rec.URL); err == nil {
 			for k, v := range u.Query() {
 				form[k] = append(form[k], v...)
 			}
 		}
-		out = append(out, Request{Method: rec.Method, Path: rec.URI, Action: form.Get("Action"), Form: form})
+		out = append(out, Request{Method: rec.Method, Path: rec.URL, Action: form.Get("Action"), Form: form})
 	}
 	return out, nil
 }

@@ -1,0 +1,54 @@
+package lease
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+)
+
+// Exists reports whether the lease's credential is still there: for an IAM user, the user and its access key. STS
+// credentials cannot be looked up; they exist until they expire.
+func (i *Issuer) Exists(ctx context.Context, l *Lease) (bool, error) {
+	if l.Kind != IAMUser {
+		return true, nil
+	}
+	user := aws.String(l.UserName)
+	var userFound, keyFound bool
+	err := concurrently(
+		func() error {
+			_, err := i.iam.GetUser(ctx, &iam.GetUserInput{UserName: user})
+			if IsNoSuchEntity(err) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("reading IAM user %q: %w", l.UserName, awsError(err))
+			}
+			userFound = true
+			return nil
+		},
+		func() error {
+			p := iam.NewListAccessKeysPaginator(i.iam, &iam.ListAccessKeysInput{UserName: user})
+			for p.HasMorePages() {
+				page, err := p.NextPage(ctx)
+				if IsNoSuchEntity(err) {
+					return nil
+				}
+				if err != nil {
+					return fmt.Errorf("listing the access keys of IAM user %q: %w", l.UserName, awsError(err))
+				}
+				for _, k := range page.AccessKeyMetadata {
+					if aws.ToString(k.AccessKeyId) == l.AccessKeyID {
+						keyFound = true
+					}
+				}
+			}
+			return nil
+		},
+	)
+	if err != nil {
+		return false, fmt.Errorf("checking lease %s: %w", l.ID, err)
+	}
+	return userFound && keyFound, nil
+}

@@ -1,0 +1,274 @@
+package lease
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/moto"
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/clock"
+)
+
+// motoServer is shared by every test of the package; nil when AWSDYNAMIC_MOTO_PYTHON is unset.
+var motoServer *moto.Server
+
+func TestMain(m *testing.M) { os.Exit(runTests(m)) }
+
+func runTests(m *testing.M) int {
+	if os.Getenv(moto.PythonEnv) == "" {
+		fmt.Fprintf(os.Stderr, "internal/lease: %s is not set, so the engine tests against moto are skipped "+
+			"(only unit tests run); use `make test`, or set it to a Python with moto installed\n", moto.PythonEnv)
+		return m.Run()
+	}
+	// moto writes its recording into its working directory unless told otherwise; keep it out of the source tree.
+	dir, err := os.MkdirTemp("", "awsdynamic-lease-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "internal/lease:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if err := os.Setenv("MOTO_RECORDER_FILEPATH", filepath.Join(dir, "moto_recording")); err != nil {
+		fmt.Fprintln(os.Stderr, "internal/lease:", err)
+		return 1
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := moto.Start(ctx)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "internal/lease: starting moto (%s=%s): %v\n", moto.PythonEnv, os.Getenv(moto.PythonEnv), err)
+		return 1
+	}
+	defer s.Stop()
+	motoServer = s
+
+	code := m.Run()
+	if code != 0 {
+		log := s.Log()
+		const keep = 32 << 10
+		if len(log) > keep {
+			log = "[...]\n" + log[len(log)-keep:]
+		}
+		fmt.Fprintf(os.Stderr, "\n--- moto log (%s) ---\n%s\n--- end of moto log ---\n", s.LogPath, log)
+	}
+	return code
+}
+
+// motoEnv is one test's view of moto: an emptied server, root clients, and an Issuer built on them.
+type motoEnv struct {
+	t      *testing.T
+	server *moto.Server
+	cfg    aws.Config
+	iam    *iam.Client
+	sts    *sts.Client
+	clock  *clock.Fake
+}
+
+// newMotoEnv resets moto and builds clients. Tests using it must not run in parallel: moto's state and its
+// recorder are global.
+func newMotoEnv(t *testing.T) *motoEnv {
+	t.Helper()
+	if motoServer == nil {
+		t.Skipf("%s is not set: this test needs a moto server", moto.PythonEnv)
+	}
+	if err := motoServer.DisableAuth(); err != nil {
+		t.Fatal(err)
+	}
+	if err := motoServer.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := motoServer.DisableAuth(); err != nil {
+			t.Errorf("turning moto's authorization off again: %v", err)
+		}
+	})
+	cfg := motoConfig(credentials.NewStaticCredentialsProvider("AKIAIOSFODNN7EXAMPLE", "secret", ""))
+	e := &motoEnv{
+		t:      t,
+		server: motoServer,
+		cfg:    cfg,
+		iam:    iam.NewFromConfig(cfg, func(o *iam.Options) { o.BaseEndpoint = aws.String(motoServer.URL) }),
+		sts:    sts.NewFromConfig(cfg, func(o *sts.Options) { o.BaseEndpoint = aws.String(motoServer.URL) }),
+		clock:  clock.NewFake(time.Now().UTC().Truncate(time.Second)),
+	}
+	return e
+}
+
+// motoConfig is a root aws.Config as the provider would build it, with the SDK's standard retryer: its backoff is
+// shortened only so that retried moto 500s do not slow the suite.
+func motoConfig(creds aws.CredentialsProvider) aws.Config {
+	return aws.Config{
+		Region:      "us-east-1",
+		Credentials: creds,
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxBackoff = 20 * time.Millisecond })
+		},
+	}
+}
+
+// newSTS is Options.NewSTS against moto.
+func (e *motoEnv) newSTS(p aws.CredentialsProvider) STSAPI {
+	return sts.NewFromConfig(e.cfg, func(o *sts.Options) {
+		o.Credentials = p
+		o.BaseEndpoint = aws.String(e.server.URL)
+	})
+}
+
+// issuer builds an Issuer on the env's clients; change adjusts the options first.
+func (e *motoEnv) issuer(change ...func(*Options)) *Issuer {
+	o := Options{
+		IAM:         e.iam,
+		STS:         e.sts,
+		NewSTS:      e.newSTS,
+		Clock:       e.clock,
+		DefaultTags: map[string]string{"managed-by": "awsdynamic", "env": "default"},
+		Propagation: PropagationPolicy{InitialBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond},
+	}
+	for _, c := range change {
+		c(&o)
+	}
+	return NewIssuer(o)
+}
+
+func (e *motoEnv) ctx() context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	e.t.Cleanup(cancel)
+	return ctx
+}
+
+// record clears moto's recorder and starts it.
+func (e *motoEnv) record() {
+	e.t.Helper()
+	if err := e.server.StartRecording(); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// recording returns the requests since record, and stops recording.
+func (e *motoEnv) recording() []moto.Request {
+	e.t.Helper()
+	reqs, err := e.server.Recording()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.server.StopRecording(); err != nil {
+		e.t.Fatal(err)
+	}
+	return reqs
+}
+
+// fullRole arranges in moto what a role with everything refers to: two customer-managed policies and one AWS
+// managed policy, a group, a policy document and tags.
+func (e *motoEnv) fullRole(name string) Role {
+	e.t.Helper()
+	ctx := e.ctx()
+	var arns []string
+	for _, p := range []string{name + "-read", name + "-write"} {
+		out, err := e.iam.CreatePolicy(ctx, &iam.CreatePolicyInput{
+			PolicyName:     aws.String(p),
+			PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`),
+		})
+		if err != nil {
+			e.t.Fatalf("arranging policy %s: %v", p, err)
+		}
+		arns = append(arns, aws.ToString(out.Policy.Arn))
+	}
+	arns = append(arns, "arn:aws:iam::aws:policy/ReadOnlyAccess")
+	group := name + "-group"
+	if _, err := e.iam.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String(group)}); err != nil {
+		e.t.Fatalf("arranging group %s: %v", group, err)
+	}
+	return Role{
+		Name:           name,
+		CredentialType: IAMUser,
+		PolicyARNs:     arns,
+		PolicyDocument: "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\"Effect\": \"Allow\", \"Action\": \"sqs:SendMessage\", \"Resource\": \"*\"}\n  ]\n}",
+		IAMGroups:      []string{group},
+		IAMTags:        map[string]string{"team": "platform", "env": "role"},
+		DefaultTTL:     time.Hour,
+		MaxTTL:         4 * time.Hour,
+	}
+}
+
+// actionCounts counts recorded actions.
+func actionCounts(reqs []moto.Request) map[string]int {
+	out := map[string]int{}
+	for _, a := range moto.Actions(reqs) {
+		out[a]++
+	}
+	return out
+}
+
+// requestsFor returns the recorded requests of one action.
+func requestsFor(reqs []moto.Request, action string) []moto.Request {
+	var out []moto.Request
+	for _, r := range reqs {
+		if r.Action == action {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// indexOf is the position of the first request of action, -1 if none.
+func indexOf(reqs []moto.Request, action string) int {
+	return slices.IndexFunc(reqs, func(r moto.Request) bool { return r.Action == action })
+}
+
+// lastIndexOf is the position of the last request of action, -1 if none.
+func lastIndexOf(reqs []moto.Request, action string) int {
+	for n := len(reqs) - 1; n >= 0; n-- {
+		if reqs[n].Action == action {
+			return n
+		}
+	}
+	return -1
+}
+
+// usersUnder lists the user names moto holds under path.
+func (e *motoEnv) usersUnder(path string) []string {
+	e.t.Helper()
+	out, err := e.iam.ListUsers(e.ctx(), &iam.ListUsersInput{PathPrefix: aws.String(path)})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var names []string
+	for _, u := range out.Users {
+		names = append(names, aws.ToString(u.UserName))
+	}
+	return names
+}
+
+// decodedPolicy reads an inline policy back: IAM returns documents URL-encoded.
+func (e *motoEnv) inlinePolicy(user, name string) string {
+	e.t.Helper()
+	out, err := e.iam.GetUserPolicy(e.ctx(), &iam.GetUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String(name)})
+	if err != nil {
+		e.t.Fatalf("reading inline policy %s of %s: %v", name, user, err)
+	}
+	doc, err := url.QueryUnescape(aws.ToString(out.PolicyDocument))
+	if err != nil {
+		return aws.ToString(out.PolicyDocument)
+	}
+	return doc
+}
+
+func mustContain(t *testing.T, s string, parts ...string) {
+	t.Helper()
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			t.Errorf("%q\ndoes not contain %q", s, p)
+		}
+	}
+}

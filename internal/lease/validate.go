@@ -1,0 +1,275 @@
+package lease
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/policy"
+)
+
+// Problem is one thing wrong with a role, tied to the attribute that causes it. The provider turns each into a
+// diagnostic on that attribute; Warning problems do not stop a plan.
+type Problem struct {
+	Attribute string
+	Warning   bool
+	Summary   string
+	Detail    string
+}
+
+// ValidateOptions is what a role's validity depends on besides the role itself.
+type ValidateOptions struct {
+	// ReservedTags is how many of the user's 50 tags are taken before the role's own: the lease tags and the
+	// provider's default_tags.
+	ReservedTags int
+	// ProviderMaxTTL caps default_ttl when the role sets no max_ttl.
+	ProviderMaxTTL time.Duration
+	// Unknown names attributes whose value is not known yet (planned from another resource): checks that need
+	// them are skipped rather than guessed.
+	Unknown map[string]bool
+}
+
+// AWS's ranges for STS durations.
+const (
+	MinSTSDuration             = 15 * time.Minute
+	MaxAssumeRoleDuration      = 12 * time.Hour
+	MaxFederationTokenDuration = 36 * time.Hour
+	MaxSessionTokenDuration    = 36 * time.Hour
+)
+
+// MaxSTSDuration is the longest duration AWS accepts for the kind's STS call.
+func MaxSTSDuration(kind CredentialType) time.Duration {
+	if kind == AssumedRole {
+		return MaxAssumeRoleDuration
+	}
+	return MaxFederationTokenDuration
+}
+
+// belongs says which credential types each kind-specific attribute is meaningful for.
+var belongs = map[string][]CredentialType{
+	"policy_arns":              {IAMUser, AssumedRole, FederationToken},
+	"policy_document":          {IAMUser, AssumedRole, FederationToken},
+	"iam_groups":               {IAMUser, FederationToken},
+	"iam_tags":                 {IAMUser},
+	"permissions_boundary_arn": {IAMUser},
+	"user_path":                {IAMUser},
+	"default_ttl":              {IAMUser},
+	"max_ttl":                  {IAMUser},
+	"role_arns":                {AssumedRole},
+	"external_id":              {AssumedRole},
+	"session_tags":             {AssumedRole, FederationToken},
+	"default_sts_ttl":          {AssumedRole, FederationToken, SessionToken},
+	"max_sts_ttl":              {AssumedRole, FederationToken, SessionToken},
+	"mfa_serial_number":        {SessionToken},
+}
+
+// set reports which kind-specific attributes the role sets.
+func (r Role) set() map[string]bool {
+	return map[string]bool{
+		"policy_arns":              len(r.PolicyARNs) > 0,
+		"policy_document":          r.PolicyDocument != "",
+		"iam_groups":               len(r.IAMGroups) > 0,
+		"iam_tags":                 len(r.IAMTags) > 0,
+		"permissions_boundary_arn": r.PermissionsBoundaryARN != "",
+		"user_path":                r.UserPath != "",
+		"default_ttl":              r.DefaultTTL != 0,
+		"max_ttl":                  r.MaxTTL != 0,
+		"role_arns":                len(r.RoleARNs) > 0,
+		"external_id":              r.ExternalID != "",
+		"session_tags":             len(r.SessionTags) > 0,
+		"default_sts_ttl":          r.DefaultSTSTTL != 0,
+		"max_sts_ttl":              r.MaxSTSTTL != 0,
+		"mfa_serial_number":        r.MFASerialNumber != "",
+	}
+}
+
+// Validate checks the role against IAM's and STS's limits before any AWS call is made. It returns every problem,
+// not just the first, sorted by attribute.
+func (r Role) Validate(o ValidateOptions) []Problem {
+	var ps []Problem
+	add := func(attr string, warning bool, summary, format string, args ...any) {
+		ps = append(ps, Problem{Attribute: attr, Warning: warning, Summary: summary, Detail: fmt.Sprintf(format, args...)})
+	}
+	known := func(attrs ...string) bool {
+		for _, a := range attrs {
+			if o.Unknown[a] {
+				return false
+			}
+		}
+		return true
+	}
+
+	if known("name") {
+		if err := ValidateUserName(r.Name); err != nil {
+			add("name", false, "Invalid Role Name", "name must be 1–64 characters of letters, digits and +=,.@_- (it becomes part of IAM user and session names): %s.", err)
+		}
+	}
+	kindKnown := known("credential_type")
+	if kindKnown && !r.CredentialType.valid() {
+		add("credential_type", false, "Invalid Credential Type", "credential_type must be one of %s; got %q.", quoteKinds(), r.CredentialType)
+		kindKnown = false
+	}
+
+	if kindKnown {
+		set := r.set()
+		attrs := make([]string, 0, len(belongs))
+		for a := range belongs {
+			attrs = append(attrs, a)
+		}
+		sort.Strings(attrs)
+		for _, a := range attrs {
+			if set[a] && !r.CredentialType.in(belongs[a]) {
+				add(a, false, "Attribute Does Not Apply", "%s has no meaning for credential_type %q; it applies to %s. Remove it, or change credential_type.", a, r.CredentialType, quoteList(belongs[a]))
+			}
+		}
+		hasPolicy := set["policy_arns"] || set["policy_document"] || set["iam_groups"]
+		policyKnown := known("policy_arns", "policy_document", "iam_groups")
+		switch r.CredentialType {
+		case IAMUser:
+			if policyKnown && !hasPolicy {
+				add("policy_arns", false, "Role Grants Nothing", "An iam_user role needs at least one of policy_arns, policy_document or iam_groups: a user without any policy can do nothing.")
+			}
+		case FederationToken:
+			if policyKnown && !hasPolicy {
+				add("policy_arns", false, "Missing Session Policy", "A federation_token role needs policy_arns, policy_document or iam_groups: AWS grants a federated user nothing without a session policy.")
+			}
+		case AssumedRole:
+			if known("role_arns") && !set["role_arns"] {
+				add("role_arns", false, "Missing Role ARNs", "An assumed_role role needs role_arns: the IAM role(s) to assume.")
+			}
+		}
+	}
+
+	for i, arn := range r.PolicyARNs {
+		if err := ValidatePolicyARN(arn); err != nil {
+			add("policy_arns", false, "Invalid Policy ARN", "policy_arns[%d] %q is not a managed policy ARN such as arn:aws:iam::aws:policy/ReadOnlyAccess: %s.", i, arn, err)
+		}
+	}
+	if kindKnown && r.CredentialType == IAMUser {
+		switch n := len(r.PolicyARNs); {
+		case n > MaxManagedPoliciesHard:
+			add("policy_arns", false, "Too Many Managed Policies", "policy_arns has %d policies; IAM attaches at most %d managed policies to a user. Combine them into fewer policies or use policy_document.", n, MaxManagedPoliciesHard)
+		case n > MaxManagedPoliciesDefault:
+			add("policy_arns", true, "Managed Policies Above Default Quota", "policy_arns has %d policies; IAM's default quota is %d per user. Issue fails unless the account's quota was raised (at most %d).", n, MaxManagedPoliciesDefault, MaxManagedPoliciesHard)
+		}
+	} else if n := len(r.PolicyARNs); n > MaxSessionPolicyARNs {
+		add("policy_arns", false, "Too Many Session Policies", "policy_arns has %d policies; STS accepts at most %d session policy ARNs.", n, MaxSessionPolicyARNs)
+	}
+
+	if r.PolicyDocument != "" {
+		if err := policy.Validate(r.PolicyDocument); err != nil {
+			add("policy_document", false, "Invalid Policy Document", "policy_document is not a valid IAM policy: %s.", err)
+		} else {
+			budget, why := policy.InlineBudget, "STS's 2,048-character session policy limit"
+			if r.CredentialType == IAMUser {
+				budget -= GuardMaxSize
+				why = fmt.Sprintf("IAM's 2,048-character inline policy budget per user, of which the expiry guard takes %d", GuardMaxSize)
+			}
+			if size := policy.Size(r.PolicyDocument); size > budget {
+				add("policy_document", false, "Policy Document Too Large", "policy_document is %d characters without white space; at most %d fit (%s). Move statements into managed policies (policy_arns).", size, budget, why)
+			}
+		}
+	}
+
+	for i, g := range r.IAMGroups {
+		if err := ValidateGroupName(g); err != nil {
+			add("iam_groups", false, "Invalid Group Name", "iam_groups[%d] %q: %s.", i, g, err)
+		}
+	}
+	if n := len(r.IAMGroups); n > MaxGroupsPerUser {
+		add("iam_groups", false, "Too Many Groups", "iam_groups has %d groups; an IAM user can belong to at most %d.", n, MaxGroupsPerUser)
+	}
+	if len(r.IAMTags) > 0 && known("iam_tags") {
+		if err := ValidateTags(r.IAMTags, o.ReservedTags); err != nil {
+			add("iam_tags", false, "Invalid IAM Tags", "iam_tags: %s. The provider's default_tags and its %d lease tags count toward IAM's 50 per user.", err, LeaseTagCount)
+		}
+	}
+	if r.PermissionsBoundaryARN != "" {
+		if err := ValidatePolicyARN(r.PermissionsBoundaryARN); err != nil {
+			add("permissions_boundary_arn", false, "Invalid Permissions Boundary ARN", "permissions_boundary_arn %q is not a managed policy ARN: %s.", r.PermissionsBoundaryARN, err)
+		}
+	}
+	if r.UserPath != "" {
+		if err := ValidatePath(r.UserPath); err != nil {
+			add("user_path", false, "Invalid IAM Path", "user_path must be an IAM path such as /awsdynamic/ci/: %s.", err)
+		}
+	}
+	max := r.MaxTTL
+	if max == 0 {
+		max = o.ProviderMaxTTL
+	}
+	if r.DefaultTTL != 0 && max != 0 && r.DefaultTTL > max && known("default_ttl", "max_ttl") {
+		add("default_ttl", false, "Default TTL Exceeds Maximum", "default_ttl (%s) is longer than the maximum (%s). Lower default_ttl or raise max_ttl.", r.DefaultTTL, max)
+	}
+
+	for i, arn := range r.RoleARNs {
+		if err := ValidateARN(arn); err != nil || !strings.Contains(arn, ":role/") {
+			add("role_arns", false, "Invalid Role ARN", "role_arns[%d] %q is not an IAM role ARN such as arn:aws:iam::123456789012:role/deploy.", i, arn)
+		}
+	}
+	if r.ExternalID != "" {
+		if err := ValidateExternalID(r.ExternalID); err != nil {
+			add("external_id", false, "Invalid External ID", "external_id: %s.", err)
+		}
+	}
+	if len(r.SessionTags) > 0 {
+		if err := ValidateTags(r.SessionTags, 0); err != nil {
+			add("session_tags", false, "Invalid Session Tags", "session_tags: %s.", err)
+		}
+	}
+	if r.MFASerialNumber != "" {
+		if err := ValidateARN(r.MFASerialNumber); err != nil && !isHardwareSerial(r.MFASerialNumber) {
+			add("mfa_serial_number", false, "Invalid MFA Serial Number", "mfa_serial_number must be a virtual MFA device ARN (arn:aws:iam::123456789012:mfa/name) or a hardware device serial.")
+		}
+	}
+	if kindKnown && r.CredentialType != IAMUser {
+		lo, hi := MinSTSDuration, MaxSTSDuration(r.CredentialType)
+		for _, d := range []struct {
+			attr string
+			v    time.Duration
+		}{{"default_sts_ttl", r.DefaultSTSTTL}, {"max_sts_ttl", r.MaxSTSTTL}} {
+			if d.v != 0 && (d.v < lo || d.v > hi) {
+				add(d.attr, false, "STS Duration Out Of Range", "%s is %s; AWS accepts %s to %s for credential_type %q.", d.attr, d.v, lo, hi, r.CredentialType)
+			}
+		}
+		if r.DefaultSTSTTL != 0 && r.MaxSTSTTL != 0 && r.DefaultSTSTTL > r.MaxSTSTTL {
+			add("default_sts_ttl", false, "Default STS TTL Exceeds Maximum", "default_sts_ttl (%s) is longer than max_sts_ttl (%s).", r.DefaultSTSTTL, r.MaxSTSTTL)
+		}
+	}
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Attribute < ps[j].Attribute })
+	return ps
+}
+
+func isHardwareSerial(s string) bool {
+	if len(s) < 9 || len(s) > 256 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.ContainsRune("=,.@:/-", c)) {
+			return false
+		}
+	}
+	return true
+}
+
+func (k CredentialType) valid() bool { return k.in(CredentialTypes) }
+
+func (k CredentialType) in(kinds []CredentialType) bool {
+	for _, c := range kinds {
+		if c == k {
+			return true
+		}
+	}
+	return false
+}
+
+func quoteList(kinds []CredentialType) string {
+	q := make([]string, len(kinds))
+	for i, k := range kinds {
+		q[i] = fmt.Sprintf("%q", k)
+	}
+	return strings.Join(q, ", ")
+}
+
+func quoteKinds() string { return quoteList(CredentialTypes) }

@@ -1,0 +1,279 @@
+// Package awsconfig builds the root identity's AWS configuration from provider settings, using only the SDK's own
+// loaders: LoadDefaultConfig for keys, environment, shared files and profiles; stscreds for assume_role and web
+// identity; the retry package for retries. Nothing here knows about Terraform.
+package awsconfig
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+)
+
+// Settings are the provider's AWS arguments, in plain Go. Zero values mean "not set": the SDK's default chain
+// (environment variables, shared files, profiles) fills them in.
+type Settings struct {
+	AccessKey, SecretKey, Token string
+	Profile                     string
+	SharedConfigFiles           []string
+	SharedCredentialsFiles      []string
+	Region                      string
+
+	IAMEndpoint, STSEndpoint string
+
+	AssumeRole            *AssumeRole
+	AssumeRoleWebIdentity *AssumeRoleWithWebIdentity
+
+	MaxRetries int    // 0: the default
+	RetryMode  string // "standard" (default) or "adaptive"
+
+	// HTTPClient overrides the transport (tests route it through a proxy). Nil: the SDK's, with short dials.
+	HTTPClient aws.HTTPClient
+}
+
+// AssumeRole is the provider's assume_role block.
+type AssumeRole struct {
+	RoleARN, SessionName, ExternalID string
+	Duration                         time.Duration
+}
+
+// AssumeRoleWithWebIdentity is the provider's assume_role_with_web_identity block.
+type AssumeRoleWithWebIdentity struct {
+	RoleARN, SessionName            string
+	WebIdentityToken, TokenFilePath string
+	Duration                        time.Duration
+}
+
+// Defaults that keep a misconfigured endpoint from hanging a plan.
+const (
+	DefaultRegion     = "us-east-1"
+	DefaultMaxRetries = 5
+	dialTimeout       = 5 * time.Second
+	maxBackoff        = 5 * time.Second
+	DefaultSession    = "terraform-provider-awsdynamic"
+)
+
+// retryableCodes are IAM's answers that mean "try again shortly": the SDK does not retry them by itself.
+var retryableCodes = []string{"ConcurrentModification", "EntityTemporarilyUnmodifiable", "ServiceFailure"}
+
+// Clients are what the rest of the provider uses: the root identity's config and its IAM and STS clients.
+type Clients struct {
+	Config      aws.Config
+	IAM         *iam.Client
+	STS         *sts.Client
+	IAMEndpoint string // as configured; empty means the SDK's resolution (AWS_ENDPOINT_URL_IAM or AWS's)
+	STSEndpoint string
+}
+
+// NewSTS returns an STS client that signs with other credentials (a freshly issued key, for the propagation
+// check) but otherwise talks to the same endpoint through the same transport.
+func (c *Clients) NewSTS(creds aws.CredentialsProvider) *sts.Client {
+	cfg := c.Config.Copy()
+	cfg.Credentials = creds
+	return sts.NewFromConfig(cfg, c.stsOptions)
+}
+
+func (c *Clients) iamOptions(o *iam.Options) {
+	if c.IAMEndpoint != "" {
+		o.BaseEndpoint = aws.String(c.IAMEndpoint)
+	}
+}
+
+func (c *Clients) stsOptions(o *sts.Options) {
+	if c.STSEndpoint != "" {
+		o.BaseEndpoint = aws.String(c.STSEndpoint)
+	}
+}
+
+// New builds the root identity's clients. It makes no network call: credentials resolve lazily, on first use.
+func New(ctx context.Context, s Settings) (*Clients, error) {
+	region := s.Region
+	maxAttempts := s.MaxRetries + 1
+	if s.MaxRetries <= 0 {
+		maxAttempts = DefaultMaxRetries + 1
+	}
+	opts := []func(*config.LoadOptions) error{
+		config.WithRetryer(func() aws.Retryer { return newRetryer(s.RetryMode, maxAttempts) }),
+	}
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	if s.HTTPClient != nil {
+		opts = append(opts, config.WithHTTPClient(s.HTTPClient))
+	} else {
+		opts = append(opts, config.WithHTTPClient(awshttp.NewBuildableClient().WithDialerOptions(func(d *net.Dialer) {
+			d.Timeout = dialTimeout
+		}).WithTransportOptions(func(t *http.Transport) {
+			t.TLSHandshakeTimeout = dialTimeout
+		})))
+	}
+	if s.AccessKey != "" || s.SecretKey != "" {
+		if s.AccessKey == "" || s.SecretKey == "" {
+			return nil, errors.New("access_key and secret_key must be set together")
+		}
+		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(s.AccessKey, s.SecretKey, s.Token)))
+	}
+	if s.Profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(s.Profile))
+	}
+	if len(s.SharedConfigFiles) > 0 {
+		opts = append(opts, config.WithSharedConfigFiles(s.SharedConfigFiles))
+	}
+	if len(s.SharedCredentialsFiles) > 0 {
+		opts = append(opts, config.WithSharedCredentialsFiles(s.SharedCredentialsFiles))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("loading AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = DefaultRegion
+	}
+	c := &Clients{IAMEndpoint: s.IAMEndpoint, STSEndpoint: s.STSEndpoint}
+	c.Config = cfg
+
+	// assume_role and web identity wrap whatever the chain above resolved; both go through STS at the
+	// configured endpoint, so CI can mint credentials without any long-lived root key.
+	switch {
+	case s.AssumeRoleWebIdentity != nil:
+		w := s.AssumeRoleWebIdentity
+		var tok stscreds.IdentityTokenRetriever = stscreds.IdentityTokenFile(w.TokenFilePath)
+		if w.WebIdentityToken != "" {
+			tok = staticToken(w.WebIdentityToken)
+		}
+		base := sts.NewFromConfig(anonymous(cfg), c.stsOptions)
+		p := stscreds.NewWebIdentityRoleProvider(base, w.RoleARN, tok, func(o *stscreds.WebIdentityRoleOptions) {
+			o.RoleSessionName = sessionName(w.SessionName)
+			if w.Duration > 0 {
+				o.Duration = w.Duration
+			}
+		})
+		c.Config.Credentials = aws.NewCredentialsCache(p)
+	case s.AssumeRole != nil:
+		a := s.AssumeRole
+		base := sts.NewFromConfig(cfg, c.stsOptions)
+		p := stscreds.NewAssumeRoleProvider(base, a.RoleARN, func(o *stscreds.AssumeRoleOptions) {
+			o.RoleSessionName = sessionName(a.SessionName)
+			if a.ExternalID != "" {
+				o.ExternalID = aws.String(a.ExternalID)
+			}
+			if a.Duration > 0 {
+				o.Duration = a.Duration
+			}
+		})
+		c.Config.Credentials = aws.NewCredentialsCache(p)
+	}
+	c.IAM = iam.NewFromConfig(c.Config, c.iamOptions)
+	c.STS = sts.NewFromConfig(c.Config, c.stsOptions)
+	return c, nil
+}
+
+// anonymous is cfg without credentials: AssumeRoleWithWebIdentity is an unsigned call, and a CI runner often has
+// no other credentials at all.
+func anonymous(cfg aws.Config) aws.Config {
+	c := cfg.Copy()
+	c.Credentials = aws.AnonymousCredentials{}
+	return c
+}
+
+func sessionName(s string) string {
+	if s == "" {
+		return DefaultSession
+	}
+	return s
+}
+
+type staticToken string
+
+func (t staticToken) GetIdentityToken() ([]byte, error) { return []byte(t), nil }
+
+func newRetryer(mode string, maxAttempts int) aws.Retryer {
+	std := func(o *retry.StandardOptions) {
+		o.MaxAttempts = maxAttempts
+		o.MaxBackoff = maxBackoff
+	}
+	var r aws.Retryer
+	if mode == "adaptive" {
+		r = retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+			o.StandardOptions = append(o.StandardOptions, std)
+		})
+	} else {
+		r = retry.NewStandard(std)
+	}
+	return retry.AddWithErrorCodes(r, retryableCodes...)
+}
+
+// Identity is who the root identity is, as STS says.
+type Identity struct {
+	AccountID, ARN, UserID string
+}
+
+// Validate asks sts:GetCallerIdentity who the root identity is. It is bounded: a wrong endpoint or wrong keys
+// fail within seconds with the endpoint and the AWS error code, and never with a secret.
+func (c *Clients) Validate(ctx context.Context) (*Identity, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	out, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}, func(o *sts.Options) {
+		o.RetryMaxAttempts = 3
+	})
+	if err != nil {
+		return nil, &ValidationError{Endpoint: c.describeSTSEndpoint(), Err: err}
+	}
+	return &Identity{AccountID: aws.ToString(out.Account), ARN: aws.ToString(out.Arn), UserID: aws.ToString(out.UserId)}, nil
+}
+
+func (c *Clients) describeSTSEndpoint() string {
+	if c.STSEndpoint != "" {
+		return c.STSEndpoint
+	}
+	return fmt.Sprintf("STS in %s (the SDK's endpoint resolution; AWS_ENDPOINT_URL_STS overrides it)", c.Config.Region)
+}
+
+// ValidationError says why the root identity could not be confirmed.
+type ValidationError struct {
+	Endpoint string
+	Err      error
+}
+
+func (e *ValidationError) Error() string {
+	code := ErrorCode(e.Err)
+	return fmt.Sprintf("sts:GetCallerIdentity at %s failed (%s): %v", e.Endpoint, code, e.Err)
+}
+
+func (e *ValidationError) Unwrap() error { return e.Err }
+
+// ErrorCode names an AWS error the way users search for it: the API error code, AccessDenied for a bare
+// HTTP 403, or the network failure.
+func ErrorCode(err error) string {
+	var oe *net.OpError
+	var ne net.Error
+	switch {
+	case errors.As(err, &oe):
+		return "endpoint unreachable"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "timed out"
+	}
+	var re *awshttp.ResponseError
+	var ae smithy.APIError
+	switch {
+	case errors.As(err, &ae) && ae.ErrorCode() != "" && ae.ErrorCode() != "UnknownError":
+		return ae.ErrorCode()
+	case errors.As(err, &re) && re.HTTPStatusCode() == http.StatusForbidden:
+		return "AccessDenied"
+	case errors.As(err, &re) && re.HTTPStatusCode() != 0:
+		return fmt.Sprintf("HTTP %d", re.HTTPStatusCode())
+	}
+	return "error"
+}

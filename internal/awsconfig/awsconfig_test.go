@@ -1,0 +1,77 @@
+package awsconfig
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestNew_StaticKeysNeedBoth(t *testing.T) {
+	if _, err := New(context.Background(), Settings{AccessKey: "AKIAEXAMPLE"}); err == nil {
+		t.Fatal("an access key without a secret key must be refused")
+	}
+}
+
+func TestNew_DefaultRegionAndEndpoints(t *testing.T) {
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+	c, err := New(context.Background(), Settings{AccessKey: "AKIAEXAMPLE", SecretKey: "secret", IAMEndpoint: "http://127.0.0.1:1", STSEndpoint: "http://127.0.0.1:2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Config.Region != DefaultRegion {
+		t.Errorf("region = %q, want %q", c.Config.Region, DefaultRegion)
+	}
+	if got := *c.IAM.Options().BaseEndpoint; got != "http://127.0.0.1:1" {
+		t.Errorf("IAM endpoint = %q", got)
+	}
+	if got := *c.STS.Options().BaseEndpoint; got != "http://127.0.0.1:2" {
+		t.Errorf("STS endpoint = %q", got)
+	}
+	if got := c.Config.Retryer().MaxAttempts(); got != DefaultMaxRetries+1 {
+		t.Errorf("max attempts = %d, want %d", got, DefaultMaxRetries+1)
+	}
+}
+
+func TestValidate_UnreachableEndpointIsNamed(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := "http://" + l.Addr().String()
+	l.Close()
+	c, err := New(context.Background(), Settings{AccessKey: "AKIAEXAMPLE", SecretKey: "do-not-print-me", STSEndpoint: addr, Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Validate(context.Background())
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("want *ValidationError, got %v", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{addr, "endpoint unreachable"} {
+		if !contains(msg, want) {
+			t.Errorf("error %q does not mention %q", msg, want)
+		}
+	}
+	if contains(msg, "do-not-print-me") {
+		t.Errorf("error leaks the secret key: %q", msg)
+	}
+}
+
+func TestErrorCode_Timeout(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
+	defer cancel()
+	<-ctx.Done()
+	if got := ErrorCode(ctx.Err()); got != "timed out" {
+		t.Errorf("ErrorCode(deadline) = %q", got)
+	}
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -1,0 +1,164 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/lease"
+)
+
+// credentialEphemeral is a lease that lives only as long as one Terraform run: never in state or plan. Open
+// issues, Renew extends, Close revokes; everything Close needs is in private data, since it never sees config.
+type credentialEphemeral struct{ data *providerData }
+
+func newCredentialEphemeral() ephemeral.EphemeralResource { return &credentialEphemeral{} }
+
+var (
+	_ ephemeral.EphemeralResourceWithConfigure      = (*credentialEphemeral)(nil)
+	_ ephemeral.EphemeralResourceWithValidateConfig = (*credentialEphemeral)(nil)
+	_ ephemeral.EphemeralResourceWithRenew          = (*credentialEphemeral)(nil)
+	_ ephemeral.EphemeralResourceWithClose          = (*credentialEphemeral)(nil)
+)
+
+type credentialEphemeralModel struct {
+	credentialArgs
+	credentialOutputs
+}
+
+func (e *credentialEphemeral) Metadata(_ context.Context, req ephemeral.MetadataRequest, resp *ephemeral.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_credential"
+}
+
+func (e *credentialEphemeral) Schema(_ context.Context, _ ephemeral.SchemaRequest, resp *ephemeral.SchemaResponse) {
+	attrs := map[string]schema.Attribute{
+		"role":                 schema.SingleNestedAttribute{Required: true, MarkdownDescription: credentialArgDescriptions["role"], Attributes: ephemeralRoleAttributes()},
+		"ttl":                  schema.StringAttribute{Optional: true, MarkdownDescription: credentialArgDescriptions["ttl"], Validators: []validator.String{duration()}},
+		"display_name":         schema.StringAttribute{Optional: true, MarkdownDescription: credentialArgDescriptions["display_name"]},
+		"renew_before":         schema.StringAttribute{Optional: true, MarkdownDescription: credentialArgDescriptions["renew_before"], Validators: []validator.String{duration()}},
+		"wait_for_propagation": schema.BoolAttribute{Optional: true, MarkdownDescription: credentialArgDescriptions["wait_for_propagation"]},
+		"propagation_timeout":  schema.StringAttribute{Optional: true, MarkdownDescription: credentialArgDescriptions["propagation_timeout"], Validators: []validator.String{duration()}},
+		"role_arn":             schema.StringAttribute{Optional: true, MarkdownDescription: credentialArgDescriptions["role_arn"]},
+		"role_session_name":    schema.StringAttribute{Optional: true, MarkdownDescription: credentialArgDescriptions["role_session_name"]},
+		"mfa_code":             schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: credentialArgDescriptions["mfa_code"]},
+	}
+	for name, desc := range outputDescriptions {
+		attrs[name] = schema.StringAttribute{Computed: true, Sensitive: sensitiveOutputs[name], MarkdownDescription: desc}
+	}
+	attrs["env"] = schema.MapAttribute{Computed: true, Sensitive: true, ElementType: types.StringType, MarkdownDescription: outputDescriptions["env"]}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Issues a credential for the length of one Terraform run: it is never written to state " +
+			"or plan, is renewed while the run lasts, and is revoked when the run ends. Use it to configure another " +
+			"provider (`provider \"aws\" { access_key = ephemeral.awsdynamic_credential.run.access_key_id ... }`).",
+		Attributes: attrs,
+	}
+}
+
+func ephemeralRoleAttributes() map[string]schema.Attribute {
+	out := map[string]schema.Attribute{}
+	for _, a := range roleAttrs {
+		req, opt := a.required, !a.required
+		switch a.kind {
+		case kindSet:
+			out[a.name] = schema.SetAttribute{Required: req, Optional: opt, ElementType: types.StringType, MarkdownDescription: a.desc}
+		case kindList:
+			out[a.name] = schema.ListAttribute{Required: req, Optional: opt, ElementType: types.StringType, MarkdownDescription: a.desc}
+		case kindMap:
+			out[a.name] = schema.MapAttribute{Required: req, Optional: opt, ElementType: types.StringType, MarkdownDescription: a.desc}
+		case kindDocument:
+			out[a.name] = schema.StringAttribute{Required: req, Optional: opt, CustomType: policyDocumentType{}, MarkdownDescription: a.desc}
+		default:
+			out[a.name] = schema.StringAttribute{Required: req, Optional: opt, MarkdownDescription: a.desc, Validators: stringValidators(a)}
+		}
+	}
+	return out
+}
+
+func (e *credentialEphemeral) Configure(_ context.Context, req ephemeral.ConfigureRequest, resp *ephemeral.ConfigureResponse) {
+	e.data = configuredData(req.ProviderData, &resp.Diagnostics)
+}
+
+func (e *credentialEphemeral) ValidateConfig(ctx context.Context, req ephemeral.ValidateConfigRequest, resp *ephemeral.ValidateConfigResponse) {
+	var a credentialArgs
+	resp.Diagnostics.Append(getArgs(ctx, req.Config, &a)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	validateCredentialArgs(ctx, a, e.data, &resp.Diagnostics)
+}
+
+func (e *credentialEphemeral) Open(ctx context.Context, req ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {
+	ctx = maskSecrets(ctx)
+	if e.data == nil {
+		resp.Diagnostics.AddError("Provider Not Configured", "The awsdynamic provider was not configured before this credential was opened.")
+		return
+	}
+	var m credentialEphemeralModel
+	resp.Diagnostics.Append(getArgs(ctx, req.Config, &m.credentialArgs)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	role, request, configured := m.request(ctx, &resp.Diagnostics)
+	validateRole(role, nil, e.data, pathRole, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	l, creds, err := e.data.issuer.Issue(ctx, role, request)
+	if err != nil {
+		issueDiagnostic(&resp.Diagnostics, role.Name, err)
+		return
+	}
+	out, d := outputsFrom(l, creds)
+	resp.Diagnostics.Append(d...)
+	m.credentialOutputs = out
+	resp.Diagnostics.Append(resp.Result.Set(ctx, m)...)
+	window := renewWindow(configured, l)
+	resp.Diagnostics.Append(setPrivateLease(ctx, resp.Private, l)...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, "renew_before", []byte(fmt.Sprintf("%d", int64(window))))...)
+	if l.Renewable(e.data.clock.Now()) {
+		resp.RenewAt = l.ExpiresAt.Add(-window)
+	}
+}
+
+func (e *credentialEphemeral) Renew(ctx context.Context, req ephemeral.RenewRequest, resp *ephemeral.RenewResponse) {
+	ctx = maskSecrets(ctx)
+	raw, d := req.Private.GetKey(ctx, privateLeaseKey)
+	resp.Diagnostics.Append(d...)
+	l := leaseFromPrivate(raw, &resp.Diagnostics)
+	if l == nil {
+		return
+	}
+	var window int64
+	if b, d := req.Private.GetKey(ctx, "renew_before"); !d.HasError() {
+		_, _ = fmt.Sscanf(string(b), "%d", &window)
+	}
+	if err := e.data.issuer.Renew(ctx, l, l.TTL); err != nil {
+		if errors.Is(err, lease.ErrNotRenewable) {
+			return // at its maximum: it stays valid until then, and Terraform stops asking
+		}
+		resp.Diagnostics.AddError("Lease Not Renewed", fmt.Sprintf("Lease %s could not be renewed; it still expires at %s.\n\n%s", l.ID, formatTime(l.ExpiresAt), err))
+		return
+	}
+	resp.Diagnostics.Append(setPrivateLease(ctx, resp.Private, l)...)
+	if l.Renewable(e.data.clock.Now()) {
+		resp.RenewAt = l.ExpiresAt.Add(-durationNS(window))
+	}
+}
+
+func (e *credentialEphemeral) Close(ctx context.Context, req ephemeral.CloseRequest, resp *ephemeral.CloseResponse) {
+	ctx = maskSecrets(ctx)
+	raw, d := req.Private.GetKey(ctx, privateLeaseKey)
+	resp.Diagnostics.Append(d...)
+	l := leaseFromPrivate(raw, &resp.Diagnostics)
+	if l == nil {
+		return
+	}
+	if err := e.data.issuer.Revoke(ctx, l); err != nil {
+		resp.Diagnostics.AddError("Credential Not Revoked", fmt.Sprintf("Lease %s could not be fully revoked at the end of the run. Its expiry guard still stops the key at %s, and `terraform-provider-awsdynamic sweep` removes the user after that.\n\n%s", l.ID, formatTime(l.ExpiresAt), err))
+	}
+}

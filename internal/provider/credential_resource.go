@@ -1,0 +1,344 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/lease"
+)
+
+// credentialResource is a lease kept in state: issued on create, renewed on refresh inside its window, replaced
+// when it can no longer be renewed, revoked on destroy.
+type credentialResource struct{ data *providerData }
+
+func newCredentialResource() resource.Resource { return &credentialResource{} }
+
+var (
+	_ resource.ResourceWithConfigure      = (*credentialResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*credentialResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*credentialResource)(nil)
+	_ resource.ResourceWithImportState    = (*credentialResource)(nil)
+)
+
+type credentialModel struct {
+	ID types.String `tfsdk:"id"`
+	credentialArgs
+	credentialOutputs
+	IssuedAt     types.String `tfsdk:"issued_at"`
+	MaxExpiresAt types.String `tfsdk:"max_expires_at"`
+	Renewable    types.Bool   `tfsdk:"renewable"`
+}
+
+func (r *credentialResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_credential"
+}
+
+func (r *credentialResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
+	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
+	attrs := map[string]schema.Attribute{
+		"id": schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "Lease ID; also the `awsdynamic:lease-id` tag on the IAM user."},
+		"role": schema.SingleNestedAttribute{
+			Required: true, MarkdownDescription: credentialArgDescriptions["role"],
+			Attributes: resourceRoleAttributes(true),
+		},
+		"ttl":                  schema.StringAttribute{Optional: true, MarkdownDescription: credentialArgDescriptions["ttl"], Validators: []validator.String{duration()}},
+		"display_name":         schema.StringAttribute{Optional: true, PlanModifiers: replace, MarkdownDescription: credentialArgDescriptions["display_name"]},
+		"renew_before":         schema.StringAttribute{Optional: true, MarkdownDescription: credentialArgDescriptions["renew_before"], Validators: []validator.String{duration()}},
+		"wait_for_propagation": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(true), MarkdownDescription: credentialArgDescriptions["wait_for_propagation"]},
+		"propagation_timeout":  schema.StringAttribute{Optional: true, MarkdownDescription: credentialArgDescriptions["propagation_timeout"], Validators: []validator.String{duration()}},
+		"role_arn":             schema.StringAttribute{Optional: true, PlanModifiers: replace, MarkdownDescription: credentialArgDescriptions["role_arn"]},
+		"role_session_name":    schema.StringAttribute{Optional: true, PlanModifiers: replace, MarkdownDescription: credentialArgDescriptions["role_session_name"]},
+		"mfa_code":             schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: credentialArgDescriptions["mfa_code"]},
+		"issued_at":            schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "When the lease was issued (RFC 3339)."},
+		"max_expires_at":       schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "The latest the lease can be renewed to (RFC 3339): issue time plus `max_ttl`."},
+		"renewable":            schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the lease can still be extended: `iam_user` leases before their maximum; STS credentials never."},
+	}
+	for name, desc := range outputDescriptions {
+		a := schema.StringAttribute{Computed: true, Sensitive: sensitiveOutputs[name], MarkdownDescription: desc}
+		if name != "expires_at" {
+			a.PlanModifiers = keep
+		}
+		attrs[name] = a
+	}
+	attrs["env"] = schema.MapAttribute{Computed: true, Sensitive: true, ElementType: types.StringType, MarkdownDescription: outputDescriptions["env"]}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Issues a credential from a role and keeps its lease in state. `iam_user` leases are renewed " +
+			"on refresh once inside `renew_before` of their expiry (capped at `max_expires_at`); a lease that has " +
+			"expired or can no longer be renewed is planned for replacement, and destroy revokes everything the " +
+			"lease created. The secret lives in state: prefer the ephemeral `awsdynamic_credential` where the consumer " +
+			"accepts ephemeral values.",
+		Attributes: attrs,
+	}
+}
+
+func (r *credentialResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = configuredData(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *credentialResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var a credentialArgs
+	resp.Diagnostics.Append(getArgs(ctx, req.Config, &a)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	validateCredentialArgs(ctx, a, r.data, &resp.Diagnostics)
+}
+
+// getArgs reads only the arguments from a config (the outputs are not part of a config's meaning).
+func getArgs(ctx context.Context, cfg tfsdk.Config, a *credentialArgs) diag.Diagnostics {
+	var diags diag.Diagnostics
+	for name, dst := range map[string]any{
+		"role": &a.Role, "ttl": &a.TTL, "display_name": &a.DisplayName, "renew_before": &a.RenewBefore,
+		"wait_for_propagation": &a.WaitForPropagation, "propagation_timeout": &a.PropagationTimeout,
+		"role_arn": &a.RoleARN, "role_session_name": &a.RoleSessionName, "mfa_code": &a.MFACode,
+	} {
+		diags.Append(cfg.GetAttribute(ctx, path.Root(name), dst)...)
+	}
+	return diags
+}
+
+// ModifyPlan decides between keeping the lease, changing it in place and replacing it.
+func (r *credentialResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() || r.data == nil {
+		return // create or destroy: nothing to decide
+	}
+	var state, plan credentialModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	raw, d := req.Private.GetKey(ctx, privateLeaseKey)
+	resp.Diagnostics.Append(d...)
+	l := leaseFromPrivate(raw, &resp.Diagnostics)
+	if l == nil {
+		return
+	}
+	now := r.data.clock.Now()
+	window, _ := parseKnownDuration(plan.RenewBefore, 0)
+	window = renewWindow(window, l)
+
+	// Credentials of another kind, another user path or another role name cannot be changed in place.
+	var sr, pr roleArgs
+	resp.Diagnostics.Append(state.Role.As(ctx, &sr, basetypes.ObjectAsOptions{UnhandledUnknownAsEmpty: true})...)
+	resp.Diagnostics.Append(plan.Role.As(ctx, &pr, basetypes.ObjectAsOptions{UnhandledUnknownAsEmpty: true})...)
+	for _, name := range replacingRoleAttrs(l.Kind) {
+		if !roleAttrValue(sr, name).Equal(roleAttrValue(pr, name)) {
+			resp.RequiresReplace = append(resp.RequiresReplace, path.Root("role").AtName(name))
+		}
+	}
+	// What only issue, renewal or replacement changes stays as it is unless one of them is planned below.
+	plan.ExpiresAt, plan.Env, plan.CredentialProcess, plan.Renewable = state.ExpiresAt, state.Env, state.CredentialProcess, state.Renewable
+	ttlChanged := !plan.TTL.Equal(state.TTL)
+	roleChanged := !plan.Role.Equal(state.Role)
+	switch {
+	case l.NeedsReplacement(now, window):
+		// The tls provider's pattern: an expiry that must move is planned as unknown, and a change to it replaces.
+		plan.ExpiresAt, plan.Env, plan.CredentialProcess = types.StringUnknown(), types.MapUnknown(types.StringType), types.StringUnknown()
+		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("expires_at"))
+		resp.Diagnostics.AddAttributeWarning(path.Root("expires_at"), "Credential Will Be Replaced",
+			fmt.Sprintf("The lease %s expires at %s and cannot be renewed past its renewal window (max %s): a new credential replaces it and the old one is revoked.",
+				l.ID, formatTime(l.ExpiresAt), formatTime(l.MaxExpiresAt)))
+	case ttlChanged && !l.Renewable(now):
+		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("ttl"))
+	case ttlChanged:
+		plan.ExpiresAt = types.StringUnknown()
+		plan.Env = types.MapUnknown(types.StringType)
+		plan.CredentialProcess = types.StringUnknown()
+		plan.Renewable = types.BoolUnknown()
+	case roleChanged && l.Kind != lease.IAMUser:
+		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("role"))
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
+}
+
+// replacingRoleAttrs are the role arguments whose change needs a new credential: the name is in the user's name
+// and tags, the type and path are fixed at CreateUser. Everything else of an iam_user role changes in place.
+func replacingRoleAttrs(kind lease.CredentialType) []string {
+	return []string{"name", "credential_type", "user_path"}
+}
+
+func roleAttrValue(r roleArgs, name string) attr.Value {
+	switch name {
+	case "name":
+		return r.Name
+	case "credential_type":
+		return r.CredentialType
+	case "user_path":
+		return r.UserPath
+	}
+	return types.StringNull()
+}
+
+func (r *credentialResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	ctx = maskSecrets(ctx)
+	if r.data == nil {
+		resp.Diagnostics.AddError("Provider Not Configured", "The awsdynamic provider was not configured before this credential was created.")
+		return
+	}
+	var m credentialModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	role, request, _ := m.request(ctx, &resp.Diagnostics)
+	validateRole(role, nil, r.data, path.Root("role"), &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	l, creds, err := r.data.issuer.Issue(ctx, role, request)
+	if err != nil {
+		issueDiagnostic(&resp.Diagnostics, role.Name, err)
+		return
+	}
+	r.store(ctx, &m, l, &creds, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
+	resp.Diagnostics.Append(setPrivateLease(ctx, resp.Private, l)...)
+}
+
+// store fills the model from a lease (and, on issue, its credentials).
+func (r *credentialResource) store(ctx context.Context, m *credentialModel, l *lease.Lease, creds *lease.Credentials, diags *diag.Diagnostics) {
+	now := r.data.clock.Now()
+	if creds == nil {
+		c := lease.Credentials{AccessKeyID: m.AccessKeyID.ValueString(), SecretAccessKey: m.SecretAccessKey.ValueString(), SessionToken: m.SessionToken.ValueString()}
+		creds = &c
+	}
+	out, d := outputsFrom(l, *creds)
+	diags.Append(d...)
+	m.credentialOutputs = out
+	m.ID = types.StringValue(l.ID)
+	m.IssuedAt = types.StringValue(formatTime(l.IssuedAt))
+	m.MaxExpiresAt = types.StringValue(formatTime(l.MaxExpiresAt))
+	m.Renewable = types.BoolValue(l.Renewable(now))
+}
+
+type privateSetter interface {
+	SetKey(context.Context, string, []byte) diag.Diagnostics
+}
+
+func setPrivateLease(ctx context.Context, p privateSetter, l *lease.Lease) diag.Diagnostics {
+	b, err := l.Marshal()
+	if err != nil {
+		var d diag.Diagnostics
+		d.AddError("Lease Not Recorded", err.Error())
+		return d
+	}
+	return p.SetKey(ctx, privateLeaseKey, b)
+}
+
+// Read renews a lease inside its renewal window and drops a credential whose user or key is gone.
+func (r *credentialResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	ctx = maskSecrets(ctx)
+	if r.data == nil {
+		return
+	}
+	var m credentialModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
+	raw, d := req.Private.GetKey(ctx, privateLeaseKey)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	l := leaseFromPrivate(raw, &resp.Diagnostics)
+	if l == nil {
+		return
+	}
+	exists, err := r.data.issuer.Exists(ctx, l)
+	if err != nil {
+		resp.Diagnostics.AddError("Credential Not Read", fmt.Sprintf("Could not check lease %s in AWS.\n\n%s", l.ID, err))
+		return
+	}
+	if !exists {
+		// The user or its key is gone: nothing of this lease can leak any more, and a plan issues a new one.
+		resp.Diagnostics.AddWarning("Credential Gone", fmt.Sprintf("The IAM user or access key of lease %s no longer exists in AWS; it is removed from state and will be issued again.", l.ID))
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	now := r.data.clock.Now()
+	configured, _ := parseKnownDuration(m.RenewBefore, 0)
+	window := renewWindow(configured, l)
+	if l.Due(now, window) && l.Renewable(now) && !l.NeedsReplacement(now, window) {
+		if err := r.data.issuer.Renew(ctx, l, l.TTL); err != nil && !errors.Is(err, lease.ErrNotRenewable) {
+			resp.Diagnostics.AddError("Lease Not Renewed", fmt.Sprintf("Lease %s is inside its renewal window but could not be renewed; it still expires at %s.\n\n%s", l.ID, formatTime(l.ExpiresAt), err))
+			return
+		}
+	}
+	r.store(ctx, &m, l, nil, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
+	resp.Diagnostics.Append(setPrivateLease(ctx, resp.Private, l)...)
+}
+
+func (r *credentialResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	ctx = maskSecrets(ctx)
+	var plan, state credentialModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	raw, d := req.Private.GetKey(ctx, privateLeaseKey)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	l := leaseFromPrivate(raw, &resp.Diagnostics)
+	if l == nil {
+		return
+	}
+	fromRole, _, _ := state.request(ctx, &resp.Diagnostics)
+	toRole, request, _ := plan.request(ctx, &resp.Diagnostics)
+	validateRole(toRole, nil, r.data, path.Root("role"), &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !plan.Role.Equal(state.Role) {
+		err := r.data.issuer.Update(ctx, l, fromRole, toRole)
+		// Record what did change even when a step failed, so revoke still knows everything the user holds.
+		resp.Diagnostics.Append(setPrivateLease(ctx, resp.Private, l)...)
+		if err != nil {
+			resp.Diagnostics.AddError("Credential Not Updated", fmt.Sprintf("The role change could not be applied to IAM user %q of lease %s.\n\n%s", l.UserName, l.ID, err))
+			return
+		}
+	}
+	if !plan.TTL.Equal(state.TTL) {
+		ttl, _ := lease.TTLs(toRole, request, r.data.defaultTTL, r.data.maxTTL)
+		if err := r.data.issuer.Renew(ctx, l, ttl); err != nil {
+			resp.Diagnostics.AddError("Lease Not Renewed", fmt.Sprintf("The new ttl could not be applied to lease %s.\n\n%s", l.ID, err))
+			return
+		}
+	}
+	plan.credentialOutputs = state.credentialOutputs
+	r.store(ctx, &plan, l, nil, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+	resp.Diagnostics.Append(setPrivateLease(ctx, resp.Private, l)...)
+}
+
+func (r *credentialResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	ctx = maskSecrets(ctx)
+	raw, d := req.Private.GetKey(ctx, privateLeaseKey)
+	resp.Diagnostics.Append(d...)
+	l := leaseFromPrivate(raw, &resp.Diagnostics)
+	if l == nil {
+		return
+	}
+	if err := r.data.issuer.Revoke(ctx, l); err != nil {
+		resp.Diagnostics.AddError("Credential Not Revoked", fmt.Sprintf("Lease %s could not be fully revoked; it stays in state so that the next destroy tries again.\n\n%s", l.ID, err))
+	}
+}
+
+func (r *credentialResource) ImportState(_ context.Context, _ resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	resp.Diagnostics.AddError("Import Not Supported",
+		"awsdynamic_credential cannot be imported: AWS never returns a secret access key after it is created, so an imported credential could not be used. Create a new credential instead, and remove the old IAM user with `terraform-provider-awsdynamic sweep` or by hand.")
+}

@@ -1,0 +1,219 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/lease"
+)
+
+// privateLeaseKey is where a credential keeps its lease: managed resources in private state, ephemeral ones in
+// their private data. Close and Delete need nothing else.
+const privateLeaseKey = "lease"
+
+// Defaults of the credential arguments.
+const (
+	DefaultPropagationTimeout = 2 * time.Minute
+	renewWindowDivisor        = 3 // renew_before defaults to a third of the TTL
+)
+
+// credentialArgs are the arguments both credential resources take.
+type credentialArgs struct {
+	Role               types.Object `tfsdk:"role"`
+	TTL                types.String `tfsdk:"ttl"`
+	DisplayName        types.String `tfsdk:"display_name"`
+	RenewBefore        types.String `tfsdk:"renew_before"`
+	WaitForPropagation types.Bool   `tfsdk:"wait_for_propagation"`
+	PropagationTimeout types.String `tfsdk:"propagation_timeout"`
+	RoleARN            types.String `tfsdk:"role_arn"`
+	RoleSessionName    types.String `tfsdk:"role_session_name"`
+	MFACode            types.String `tfsdk:"mfa_code"`
+}
+
+// credentialArgDescriptions documents the arguments once for both schemas.
+var credentialArgDescriptions = map[string]string{
+	"role": "The role to issue from: `role = awsdynamic_role.deploy` passes the whole role resource (its `id` is " +
+		"dropped), or write the role's arguments as an object literal.",
+	"ttl": "Lease TTL as a Go duration (`\"2h\"`). Default: the role's `default_ttl`, then the provider's. Capped at " +
+		"the role's (or provider's) `max_ttl`. Changing it renews the lease with the new TTL, without new keys.",
+	"display_name": "Fed to the username template as `.DisplayName`, e.g. the pipeline or person the credential is for.",
+	"renew_before": "Renewal window as a Go duration: a refresh (or, for the ephemeral resource, Terraform's renew " +
+		"call) inside this window before expiry renews the lease. Default: a third of the TTL.",
+	"wait_for_propagation": "Wait until the new key authenticates (sts:GetCallerIdentity with it succeeds several " +
+		"times in a row) before handing it out, so the first use does not fail on IAM's eventual consistency. Default `true`.",
+	"propagation_timeout": "How long to wait for the new key to authenticate, as a Go duration. Default `\"2m\"`. " +
+		"If it never does, the credential is revoked and the apply fails.",
+	"role_arn":          "For `assumed_role`: which of the role's `role_arns` to assume. Required when it has several.",
+	"role_session_name": "For `assumed_role` and `federation_token`: the session (or federated user) name. Default from the username template.",
+	"mfa_code":          "For `session_token` with `mfa_serial_number`: the current 6-digit MFA code.",
+}
+
+// request converts the arguments into an engine request and its role, validating what plan could not know.
+func (a credentialArgs) request(ctx context.Context, diags *diag.Diagnostics) (lease.Role, lease.Request, time.Duration) {
+	var ra roleArgs
+	diags.Append(a.Role.As(ctx, &ra, basetypes.ObjectAsOptions{})...)
+	role, _ := ra.toRole(ctx, path.Root("role"), diags)
+	req := lease.Request{
+		DisplayName:        a.DisplayName.ValueString(),
+		WaitForPropagation: a.WaitForPropagation.IsNull() || a.WaitForPropagation.ValueBool(),
+		RoleARN:            a.RoleARN.ValueString(),
+		RoleSessionName:    a.RoleSessionName.ValueString(),
+		MFACode:            a.MFACode.ValueString(),
+	}
+	req.TTL, _ = parseKnownDuration(a.TTL, 0)
+	req.PropagationTimeout, _ = parseKnownDuration(a.PropagationTimeout, DefaultPropagationTimeout)
+	window, _ := parseKnownDuration(a.RenewBefore, 0)
+	return role, req, window
+}
+
+// renewWindow is the effective renew_before of a lease.
+func renewWindow(configured time.Duration, l *lease.Lease) time.Duration {
+	if configured > 0 {
+		return configured
+	}
+	return l.TTL / renewWindowDivisor
+}
+
+// validateCredentialArgs is the plan-time check shared by both credential resources.
+func validateCredentialArgs(ctx context.Context, a credentialArgs, data *providerData, diags *diag.Diagnostics) {
+	if a.Role.IsNull() || a.Role.IsUnknown() {
+		return
+	}
+	var ra roleArgs
+	diags.Append(a.Role.As(ctx, &ra, basetypes.ObjectAsOptions{UnhandledUnknownAsEmpty: true})...)
+	if diags.HasError() {
+		return
+	}
+	role, unknown := ra.toRole(ctx, path.Root("role"), diags)
+	validateRole(role, unknown, data, path.Root("role"), diags)
+
+	ttl, ttlOK := parseKnownDuration(a.TTL, 0)
+	window, winOK := parseKnownDuration(a.RenewBefore, 0)
+	if ttlOK && winOK && ttl > 0 && window > 0 && window >= ttl {
+		diags.AddAttributeError(path.Root("renew_before"), "Renewal Window Too Long",
+			fmt.Sprintf("renew_before (%s) must be shorter than ttl (%s): otherwise every refresh renews. Leave it unset for a third of the TTL.", fmtDuration(window), fmtDuration(ttl)))
+	}
+	if !unknown["max_ttl"] && ttlOK && ttl > 0 && role.MaxTTL > 0 && ttl > role.MaxTTL && role.CredentialType == lease.IAMUser {
+		diags.AddAttributeWarning(path.Root("ttl"), "TTL Capped At Maximum",
+			fmt.Sprintf("ttl (%s) is longer than the role's max_ttl (%s); the lease will be issued for %s, as Vault does.", fmtDuration(ttl), fmtDuration(role.MaxTTL), fmtDuration(role.MaxTTL)))
+	}
+	if !a.MFACode.IsNull() && !a.MFACode.IsUnknown() {
+		if err := lease.ValidateMFACode(a.MFACode.ValueString()); err != nil {
+			diags.AddAttributeError(path.Root("mfa_code"), "Invalid MFA Code", fmt.Sprintf("mfa_code must be the 6 digits your MFA device shows: %s.", err))
+		}
+	}
+}
+
+// credentialOutputs are the values both credential resources return.
+type credentialOutputs struct {
+	AccessKeyID       types.String `tfsdk:"access_key_id"`
+	SecretAccessKey   types.String `tfsdk:"secret_access_key"`
+	SessionToken      types.String `tfsdk:"session_token"`
+	IAMUserName       types.String `tfsdk:"iam_user_name"`
+	IAMUserARN        types.String `tfsdk:"iam_user_arn"`
+	AssumedRoleARN    types.String `tfsdk:"assumed_role_arn"`
+	FederatedUserARN  types.String `tfsdk:"federated_user_arn"`
+	ExpiresAt         types.String `tfsdk:"expires_at"`
+	Env               types.Map    `tfsdk:"env"`
+	CredentialProcess types.String `tfsdk:"credential_process"`
+}
+
+var outputDescriptions = map[string]string{
+	"access_key_id":      "Access key ID.",
+	"secret_access_key":  "Secret access key.",
+	"session_token":      "Session token of STS credentials; empty for `iam_user`.",
+	"iam_user_name":      "Name of the IAM user created for the lease (`iam_user`).",
+	"iam_user_arn":       "ARN of the IAM user created for the lease (`iam_user`).",
+	"assumed_role_arn":   "ARN of the assumed-role session (`assumed_role`).",
+	"federated_user_arn": "ARN of the federated user (`federation_token`).",
+	"expires_at":         "When the credential stops working (RFC 3339): the lease's expiry, enforced by AWS through the expiry guard.",
+	"env": "Environment variables for a CI step: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` (when " +
+		"there is one) and `AWS_CREDENTIAL_EXPIRATION`.",
+	"credential_process": "JSON in the format the AWS CLI and SDKs read from a `credential_process` program (Version 1, " +
+		"AccessKeyId, SecretAccessKey, SessionToken, Expiration).",
+}
+
+// sensitiveOutputs are never shown in plan output or logs.
+var sensitiveOutputs = map[string]bool{"secret_access_key": true, "session_token": true, "env": true, "credential_process": true}
+
+func outputsFrom(l *lease.Lease, c lease.Credentials) (credentialOutputs, diag.Diagnostics) {
+	expires := l.ExpiresAt
+	o := credentialOutputs{
+		AccessKeyID:      types.StringValue(c.AccessKeyID),
+		SecretAccessKey:  types.StringValue(c.SecretAccessKey),
+		SessionToken:     types.StringValue(c.SessionToken),
+		IAMUserName:      types.StringValue(l.UserName),
+		IAMUserARN:       types.StringValue(l.UserARN),
+		AssumedRoleARN:   types.StringValue(l.AssumedRoleARN),
+		FederatedUserARN: types.StringValue(l.FederatedUserARN),
+		ExpiresAt:        types.StringValue(formatTime(expires)),
+	}
+	var diags diag.Diagnostics
+	o.Env, o.CredentialProcess, diags = ciOutputs(c, expires)
+	return o, diags
+}
+
+// ciOutputs renders the credential for pipelines: environment variables and credential_process JSON.
+func ciOutputs(c lease.Credentials, expires time.Time) (types.Map, types.String, diag.Diagnostics) {
+	env := map[string]string{
+		"AWS_ACCESS_KEY_ID":         c.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY":     c.SecretAccessKey,
+		"AWS_CREDENTIAL_EXPIRATION": formatTime(expires),
+	}
+	if c.SessionToken != "" {
+		env["AWS_SESSION_TOKEN"] = c.SessionToken
+	}
+	m, diags := types.MapValueFrom(context.Background(), types.StringType, env)
+	proc := struct {
+		Version         int    `json:"Version"`
+		AccessKeyID     string `json:"AccessKeyId"`
+		SecretAccessKey string `json:"SecretAccessKey"`
+		SessionToken    string `json:"SessionToken,omitempty"`
+		Expiration      string `json:"Expiration"`
+	}{1, c.AccessKeyID, c.SecretAccessKey, c.SessionToken, formatTime(expires)}
+	b, _ := json.Marshal(proc)
+	return m, types.StringValue(string(b)), diags
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// issueDiagnostic turns an engine error into a diagnostic: what failed, what to do, AWS's answer last.
+func issueDiagnostic(diags *diag.Diagnostics, role string, err error) {
+	var ie *lease.IssueError
+	detail := err.Error()
+	if errors.As(err, &ie) && ie.RollbackErr != nil {
+		detail += "\n\nRun `terraform-provider-awsdynamic sweep` (or apply again later) to remove what the failed attempt left; it carries the lease tags."
+	}
+	diags.AddError("Credential Not Issued", fmt.Sprintf("No credential was issued from role %q. Fix the cause below and apply again.\n\n%s", role, detail))
+}
+
+// leaseFromPrivate reads the lease kept beside a credential.
+func leaseFromPrivate(raw []byte, diags *diag.Diagnostics) *lease.Lease {
+	if len(raw) == 0 {
+		diags.AddError("Lease Missing", "The credential's lease record is missing from its private state. This is a bug in the provider: please report it.")
+		return nil
+	}
+	l, err := lease.Unmarshal(raw)
+	if err != nil {
+		diags.AddError("Lease Unreadable", fmt.Sprintf("The credential's lease record could not be read: %s. This is a bug in the provider: please report it.", err))
+		return nil
+	}
+	return l
+}
+
+var pathRole = path.Root("role")
+
+func durationNS(ns int64) time.Duration { return time.Duration(ns) }

@@ -1,0 +1,179 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/lease"
+)
+
+// roleResource is a validated credential recipe. It creates nothing in AWS: create and update check that what
+// it refers to exists; read keeps state as it is.
+type roleResource struct{ data *providerData }
+
+func newRoleResource() resource.Resource { return &roleResource{} }
+
+var (
+	_ resource.ResourceWithConfigure      = (*roleResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*roleResource)(nil)
+)
+
+type roleModel struct {
+	ID types.String `tfsdk:"id"`
+	roleArgs
+}
+
+func (r *roleResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_role"
+}
+
+func (r *roleResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	attrs := resourceRoleAttributes(false)
+	attrs["id"] = schema.StringAttribute{
+		Computed:            true,
+		MarkdownDescription: "The role's name.",
+		PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A reusable, validated credential recipe: what Vault's AWS engine calls a role (`roles/<name>`). " +
+			"It creates nothing in AWS. Plan checks it against IAM's and STS's limits; apply checks that every policy, " +
+			"boundary and group it names exists. Credentials take it as their `role` argument.",
+		Attributes: attrs,
+	}
+}
+
+// resourceRoleAttributes builds the role's attributes for the resource schema package: top-level for
+// awsdynamic_role, nested in a credential's `role` object when nested is true.
+func resourceRoleAttributes(nested bool) map[string]schema.Attribute {
+	out := map[string]schema.Attribute{}
+	for _, a := range roleAttrs {
+		req, opt := a.required, !a.required
+		switch a.kind {
+		case kindSet:
+			out[a.name] = schema.SetAttribute{Required: req, Optional: opt, ElementType: types.StringType, MarkdownDescription: a.desc}
+		case kindList:
+			out[a.name] = schema.ListAttribute{Required: req, Optional: opt, ElementType: types.StringType, MarkdownDescription: a.desc}
+		case kindMap:
+			out[a.name] = schema.MapAttribute{Required: req, Optional: opt, ElementType: types.StringType, MarkdownDescription: a.desc}
+		case kindDocument:
+			out[a.name] = schema.StringAttribute{Required: req, Optional: opt, CustomType: policyDocumentType{}, MarkdownDescription: a.desc}
+		default:
+			s := schema.StringAttribute{Required: req, Optional: opt, MarkdownDescription: a.desc, Validators: stringValidators(a)}
+			if a.name == "name" && !nested {
+				s.PlanModifiers = []planmodifier.String{stringplanmodifier.RequiresReplace()}
+			}
+			out[a.name] = s
+		}
+	}
+	return out
+}
+
+func stringValidators(a roleAttr) []validator.String {
+	if a.kind == kindDuration {
+		return []validator.String{duration()}
+	}
+	return nil
+}
+
+func (r *roleResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = configuredData(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *roleResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var m roleModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	role, unknown := m.toRole(ctx, path.Empty(), &resp.Diagnostics)
+	// ValidateConfig runs before Configure: provider defaults are not known here, so the checks that depend on
+	// them (default_tags' share of the tag budget, the provider's max_ttl) run again at plan time in ModifyPlan.
+	validateRole(role, unknown, r.data, path.Empty(), &resp.Diagnostics)
+}
+
+func (r *roleResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var m roleModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	r.checkRemote(ctx, m, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	m.ID = m.Name
+	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
+}
+
+func (r *roleResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	// A role is a recipe held in state: there is nothing remote to refresh.
+}
+
+func (r *roleResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var m roleModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	r.checkRemote(ctx, m, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	m.ID = m.Name
+	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
+}
+
+func (r *roleResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {
+	// Nothing in AWS belongs to a role; credentials issued from it are resources of their own.
+}
+
+// checkRemote confirms, at apply time, that every policy, the boundary and every group exist.
+func (r *roleResource) checkRemote(ctx context.Context, m roleModel, diags interface {
+	AddError(string, string)
+	AddAttributeError(path.Path, string, string)
+	HasError() bool
+}) {
+	if r.data == nil {
+		diags.AddError("Provider Not Configured", "The awsdynamic provider was not configured before this role was applied.")
+		return
+	}
+	var d = newDiags()
+	role, _ := m.toRole(ctx, path.Empty(), d)
+	validateRole(role, nil, r.data, path.Empty(), d)
+	for _, e := range d.Errors() {
+		diags.AddError(e.Summary(), e.Detail())
+	}
+	if diags.HasError() {
+		return
+	}
+	err := r.data.issuer.CheckRole(maskSecrets(ctx), role)
+	var missing *lease.MissingError
+	switch {
+	case errors.As(err, &missing):
+		var lines []string
+		for _, a := range missing.PolicyARNs {
+			lines = append(lines, "  policy_arns: "+a)
+		}
+		if missing.BoundaryARN != "" {
+			lines = append(lines, "  permissions_boundary_arn: "+missing.BoundaryARN)
+		}
+		for _, g := range missing.Groups {
+			lines = append(lines, "  iam_groups: "+g)
+		}
+		diags.AddError("Role Refers To Missing IAM Objects",
+			fmt.Sprintf("Role %q refers to IAM objects that do not exist in account %s:\n%s\n\nCreate them first (or fix the names), then apply again.",
+				role.Name, r.data.accountID(), strings.Join(lines, "\n")))
+	case err != nil:
+		diags.AddError("Role Not Checked", fmt.Sprintf("Could not confirm that the IAM objects role %q names exist.\n\n%s", role.Name, err))
+	}
+}

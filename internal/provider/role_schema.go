@@ -1,0 +1,175 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/lease"
+)
+
+// roleArgs are a role's arguments: the awsdynamic_role resource's, and the `role` object a credential takes
+// (`role = awsdynamic_role.deploy` passes the whole resource; Terraform drops the attributes it does not know).
+type roleArgs struct {
+	Name                   types.String        `tfsdk:"name"`
+	CredentialType         types.String        `tfsdk:"credential_type"`
+	Description            types.String        `tfsdk:"description"`
+	PolicyARNs             types.Set           `tfsdk:"policy_arns"`
+	PolicyDocument         policyDocumentValue `tfsdk:"policy_document"`
+	IAMGroups              types.Set           `tfsdk:"iam_groups"`
+	IAMTags                types.Map           `tfsdk:"iam_tags"`
+	PermissionsBoundaryARN types.String        `tfsdk:"permissions_boundary_arn"`
+	UserPath               types.String        `tfsdk:"user_path"`
+	DefaultTTL             types.String        `tfsdk:"default_ttl"`
+	MaxTTL                 types.String        `tfsdk:"max_ttl"`
+	RoleARNs               types.List          `tfsdk:"role_arns"`
+	ExternalID             types.String        `tfsdk:"external_id"`
+	SessionTags            types.Map           `tfsdk:"session_tags"`
+	DefaultSTSTTL          types.String        `tfsdk:"default_sts_ttl"`
+	MaxSTSTTL              types.String        `tfsdk:"max_sts_ttl"`
+	MFASerialNumber        types.String        `tfsdk:"mfa_serial_number"`
+}
+
+// attrKind is the Terraform type of a role argument.
+type attrKind int
+
+const (
+	kindString attrKind = iota
+	kindDuration
+	kindDocument
+	kindSet
+	kindList
+	kindMap
+)
+
+// roleAttr describes one role argument once, for both schema packages (resource and ephemeral).
+type roleAttr struct {
+	name     string
+	kind     attrKind
+	required bool
+	desc     string
+}
+
+var roleAttrs = []roleAttr{
+	{"name", kindString, true, "Name of the role. It is part of every IAM user and session name issued from it (`.RoleName` in templates) and of the `awsdynamic:role` tag."},
+	{"credential_type", kindString, true, "What the role issues: `iam_user` (an IAM user with an access key, renewable), `assumed_role`, `federation_token` or `session_token` (temporary STS credentials). Vault: `credential_type`."},
+	{"description", kindString, false, "Free text for humans."},
+	{"policy_arns", kindSet, false, "Managed policies attached to the user (`iam_user`) or passed as session policies (`assumed_role`, `federation_token`). Vault: `policy_arns`."},
+	{"policy_document", kindDocument, false, "An IAM policy document (JSON) put inline on the user, or passed as the session policy. Reformatting it is no change. Together with the expiry guard it must fit IAM's 2,048-character inline budget. Vault: `policy_document`."},
+	{"iam_groups", kindSet, false, "IAM groups the user joins (`iam_user`); for `federation_token` their policies are merged into the session policy, as Vault does. At most 10. Vault: `iam_groups`."},
+	{"iam_tags", kindMap, false, "Tags on the IAM user, over the provider's `default_tags`. Vault: `iam_tags`."},
+	{"permissions_boundary_arn", kindString, false, "Managed policy set as the user's permissions boundary (`iam_user`). Vault: `permissions_boundary_arn`."},
+	{"user_path", kindString, false, "IAM path of the users this role creates, overriding the provider's `user_path`. Vault: `user_path`."},
+	{"default_ttl", kindDuration, false, "Lease TTL of `iam_user` credentials from this role, overriding the provider's `default_ttl`. Vault: `default_ttl`."},
+	{"max_ttl", kindDuration, false, "Longest an `iam_user` lease from this role may be renewed to, counted from issue, overriding the provider's `max_ttl`."},
+	{"role_arns", kindList, false, "IAM roles an `assumed_role` credential may assume. Vault: `role_arns`."},
+	{"external_id", kindString, false, "External ID sent with sts:AssumeRole (`assumed_role`). Vault: `external_id`."},
+	{"session_tags", kindMap, false, "Session tags sent with sts:AssumeRole or sts:GetFederationToken. Vault: `session_tags`."},
+	{"default_sts_ttl", kindDuration, false, "Default lifetime of STS credentials from this role. Vault: `default_sts_ttl`."},
+	{"max_sts_ttl", kindDuration, false, "Longest lifetime of STS credentials from this role. Vault: `max_sts_ttl`."},
+	{"mfa_serial_number", kindString, false, "MFA device for `session_token` credentials: the credential's `mfa_code` is checked against it. Vault: `mfa_serial_number`."},
+}
+
+// roleAttrTypes is the object type of a credential's `role` argument.
+func roleAttrTypes() map[string]attr.Type {
+	out := make(map[string]attr.Type, len(roleAttrs))
+	for _, a := range roleAttrs {
+		switch a.kind {
+		case kindDocument:
+			out[a.name] = policyDocumentType{}
+		case kindSet:
+			out[a.name] = types.SetType{ElemType: types.StringType}
+		case kindList:
+			out[a.name] = types.ListType{ElemType: types.StringType}
+		case kindMap:
+			out[a.name] = types.MapType{ElemType: types.StringType}
+		default:
+			out[a.name] = types.StringType
+		}
+	}
+	return out
+}
+
+// toRole converts the arguments into the engine's Role, recording which are not known yet.
+func (a roleArgs) toRole(ctx context.Context, base path.Path, diags *diag.Diagnostics) (lease.Role, map[string]bool) {
+	unknown := map[string]bool{}
+	str := func(name string, v types.String) string {
+		if v.IsUnknown() {
+			unknown[name] = true
+		}
+		return v.ValueString()
+	}
+	dur := func(name string, v types.String) time.Duration {
+		s := str(name, v)
+		if s == "" {
+			return 0
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			diags.AddAttributeError(base.AtName(name), "Invalid Duration", fmt.Sprintf("%s must be a Go duration string such as \"15m\" or \"1h\": %s.", name, err))
+		}
+		return d
+	}
+	strs := func(name string, v interface {
+		IsUnknown() bool
+		ElementsAs(context.Context, any, bool) diag.Diagnostics
+	}) []string {
+		var out []string
+		if v.IsUnknown() {
+			unknown[name] = true
+			return nil
+		}
+		diags.Append(v.ElementsAs(ctx, &out, true)...)
+		return out
+	}
+	strMap := func(name string, v types.Map) map[string]string {
+		if v.IsUnknown() {
+			unknown[name] = true
+			return nil
+		}
+		var out map[string]string
+		diags.Append(v.ElementsAs(ctx, &out, true)...)
+		return out
+	}
+	r := lease.Role{
+		Name:                   str("name", a.Name),
+		CredentialType:         lease.CredentialType(str("credential_type", a.CredentialType)),
+		PolicyARNs:             strs("policy_arns", a.PolicyARNs),
+		PolicyDocument:         str("policy_document", a.PolicyDocument.StringValue),
+		IAMGroups:              strs("iam_groups", a.IAMGroups),
+		IAMTags:                strMap("iam_tags", a.IAMTags),
+		PermissionsBoundaryARN: str("permissions_boundary_arn", a.PermissionsBoundaryARN),
+		UserPath:               str("user_path", a.UserPath),
+		DefaultTTL:             dur("default_ttl", a.DefaultTTL),
+		MaxTTL:                 dur("max_ttl", a.MaxTTL),
+		RoleARNs:               strs("role_arns", a.RoleARNs),
+		ExternalID:             str("external_id", a.ExternalID),
+		SessionTags:            strMap("session_tags", a.SessionTags),
+		DefaultSTSTTL:          dur("default_sts_ttl", a.DefaultSTSTTL),
+		MaxSTSTTL:              dur("max_sts_ttl", a.MaxSTSTTL),
+		MFASerialNumber:        str("mfa_serial_number", a.MFASerialNumber),
+	}
+	return r, unknown
+}
+
+// validateRole reports the engine's problems with a role as diagnostics on the attributes under base.
+func validateRole(r lease.Role, unknown map[string]bool, data *providerData, base path.Path, diags *diag.Diagnostics) {
+	o := lease.ValidateOptions{ReservedTags: lease.LeaseTagCount, ProviderMaxTTL: DefaultMaxTTL, Unknown: unknown}
+	if data != nil {
+		o.ReservedTags += len(data.defaultTags)
+		o.ProviderMaxTTL = data.maxTTL
+	}
+	for _, p := range r.Validate(o) {
+		at := base.AtName(p.Attribute)
+		if p.Warning {
+			diags.AddAttributeWarning(at, p.Summary, p.Detail)
+		} else {
+			diags.AddAttributeError(at, p.Summary, p.Detail)
+		}
+	}
+}

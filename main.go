@@ -1,20 +1,26 @@
-// Command terraform-provider-awsdynamic serves the awsdynamic provider to Terraform and OpenTofu.
+// Command terraform-provider-awsdynamic serves the awsdynamic provider to Terraform and OpenTofu. Its `sweep`
+// subcommand revokes the IAM users of expired or half-created leases (see internal/sweepcmd).
 package main
 
 import (
 	"context"
 	"flag"
 	"log"
+	"os"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/provider"
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/sweepcmd"
 )
 
 // version is set at build time: -ldflags "-X main.version=1.2.3".
 var version = "dev"
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "sweep" {
+		os.Exit(sweepcmd.Run(context.Background(), os.Args[2:], os.Stdout, os.Stderr))
+	}
 	var debug bool
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,6 +27,7 @@ import (
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/awsconfig"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/clock"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/lease"
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/sweepcmd"
 )
 
 // Defaults of the provider's lease arguments (Vault's config/lease).
@@ -85,6 +87,7 @@ type providerModel struct {
 	UserPath                  types.String      `tfsdk:"user_path"`
 	DefaultTags               types.Map         `tfsdk:"default_tags"`
 	SkipCredentialsValidation types.Bool        `tfsdk:"skip_credentials_validation"`
+	SweepExpiredLeases        types.Bool        `tfsdk:"sweep_expired_leases"`
 }
 
 type endpointsModel struct {
@@ -188,6 +191,13 @@ func (p *awsdynamicProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 			"default_tags": schema.MapAttribute{
 				Optional: true, ElementType: types.StringType,
 				MarkdownDescription: "Tags applied to every IAM user the provider creates. A role's `iam_tags` override them; the provider's own `awsdynamic:*` lease tags override both.",
+			},
+			"sweep_expired_leases": schema.BoolAttribute{
+				Optional: true,
+				MarkdownDescription: fmt.Sprintf("Once per provider configuration, revoke the IAM users under `user_path` whose lease expired more "+
+					"than %s ago, and users left half-created by an interrupted issue (no key or expiry guard) older than that. Only users "+
+					"carrying this provider's lease tags are touched. What was removed is reported as a warning. The same sweep runs "+
+					"as `terraform-provider-awsdynamic sweep` for a scheduled job. Default `false`.", fmtDuration(sweepGrace)),
 			},
 			"skip_credentials_validation": schema.BoolAttribute{
 				Optional:            true,
@@ -377,6 +387,9 @@ func (p *awsdynamicProvider) Configure(ctx context.Context, req provider.Configu
 		DefaultTTL:  data.defaultTTL,
 		MaxTTL:      data.maxTTL,
 	})
+	if m.SweepExpiredLeases.ValueBool() {
+		sweepOnce(ctx, data, &resp.Diagnostics)
+	}
 	resp.DataSourceData = data
 	resp.ResourceData = data
 	resp.EphemeralResourceData = data
@@ -407,4 +420,22 @@ func (p *awsdynamicProvider) EphemeralResources(context.Context) []func() epheme
 
 func (p *awsdynamicProvider) DataSources(context.Context) []func() datasource.DataSource {
 	return []func() datasource.DataSource{newCallerIdentityDataSource}
+}
+
+// sweepGrace is how long past expiry the provider's own sweep leaves a lease's user alone.
+const sweepGrace = 10 * time.Minute
+
+// sweepOnce runs the opt-in sweep of expired leases and reports what it removed.
+func sweepOnce(ctx context.Context, data *providerData, diags *diag.Diagnostics) {
+	rep, err := data.issuer.Sweep(ctx, lease.SweepOptions{PathPrefix: data.userPath, Grace: sweepGrace})
+	var b strings.Builder
+	sweepcmd.Print(&b, rep, data.userPath, false)
+	tflog.Info(ctx, "awsdynamic sweep of expired leases", map[string]any{"report": b.String()})
+	if err != nil {
+		diags.AddWarning("Expired Leases Not All Swept", fmt.Sprintf("sweep_expired_leases could not remove everything; the next run tries again.\n\n%s\n%s", b.String(), err))
+		return
+	}
+	if len(rep.Revoked) > 0 {
+		diags.AddWarning("Expired Leases Swept", b.String())
+	}
 }

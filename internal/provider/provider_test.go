@@ -12,9 +12,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest"
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/lease"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/provider"
 )
 
@@ -285,5 +288,41 @@ func TestAccProvider_planTimeValidation(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)secret_key`),
 			}},
 		})
+	})
+}
+
+// sweep_expired_leases removes the user of an expired lease, and nothing that does not carry the lease tags.
+func TestAccProvider_sweepExpiredLeases(t *testing.T) {
+	acctest.Reset(t)
+	ctx := context.Background()
+	c := acctest.IAM()
+	past := time.Now().Add(-2 * time.Hour).UTC().Format(time.RFC3339)
+	for name, tags := range map[string][]iamtypes.Tag{
+		"awsdyn-expired-lease": {{Key: aws.String(lease.TagLeaseID), Value: aws.String("lease-old")}, {Key: aws.String(lease.TagExpiresAt), Value: aws.String(past)}},
+		"not-a-lease":          {{Key: aws.String(lease.TagExpiresAt), Value: aws.String(past)}},
+	} {
+		if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name), Path: aws.String("/awsdynamic/"), Tags: tags}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
+		Steps: []resource.TestStep{{
+			Config: acctest.ProviderBlock("  sweep_expired_leases = true") + callerIdentity,
+			Check: func(*terraform.State) error {
+				out, err := c.ListUsers(ctx, &iam.ListUsersInput{PathPrefix: aws.String("/awsdynamic/")})
+				if err != nil {
+					return err
+				}
+				if len(out.Users) != 1 || aws.ToString(out.Users[0].UserName) != "not-a-lease" {
+					var names []string
+					for _, u := range out.Users {
+						names = append(names, aws.ToString(u.UserName))
+					}
+					return fmt.Errorf("users left %v, want only not-a-lease", names)
+				}
+				return nil
+			},
+		}},
 	})
 }

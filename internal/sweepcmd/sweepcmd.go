@@ -1,0 +1,80 @@
+// Package sweepcmd is the provider binary's `sweep` subcommand: revoke the IAM users of expired or half-created
+// leases, for a scheduled CI job. AWS settings come from the usual environment variables, shared files and
+// profiles; flags override the region, profile and endpoints.
+package sweepcmd
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/awsconfig"
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/clock"
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/lease"
+)
+
+// Run executes `sweep` with args (without the subcommand name) and returns the exit code.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("path", lease.DefaultUserPath, "IAM path prefix of the users to examine")
+	grace := fs.Duration("grace", 10*time.Minute, "how long past expiry (or past creation, for half-created users) a user is left alone")
+	dryRun := fs.Bool("dry-run", false, "report what would be revoked, revoke nothing")
+	region := fs.String("region", "", "AWS region (default: AWS_REGION, the profile, then us-east-1)")
+	profile := fs.String("profile", "", "shared config profile (default: AWS_PROFILE)")
+	iamEndpoint := fs.String("iam-endpoint", "", "IAM endpoint URL (default: AWS_ENDPOINT_URL_IAM or AWS's)")
+	stsEndpoint := fs.String("sts-endpoint", "", "STS endpoint URL (default: AWS_ENDPOINT_URL_STS or AWS's)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: terraform-provider-awsdynamic sweep [--path /awsdynamic/] [--grace 10m] [--dry-run] [--region R] [--profile P] [--iam-endpoint URL] [--sts-endpoint URL]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "sweep: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return 2
+	}
+	if err := lease.ValidatePath(*path); err != nil {
+		fmt.Fprintf(stderr, "sweep: --path %q: %v\n", *path, err)
+		return 2
+	}
+	clients, err := awsconfig.New(ctx, awsconfig.Settings{Region: *region, Profile: *profile, IAMEndpoint: *iamEndpoint, STSEndpoint: *stsEndpoint})
+	if err != nil {
+		fmt.Fprintf(stderr, "sweep: %v\n", err)
+		return 1
+	}
+	is := lease.NewIssuer(lease.Options{
+		IAM:    clients.IAM,
+		STS:    clients.STS,
+		NewSTS: func(c aws.CredentialsProvider) lease.STSAPI { return clients.NewSTS(c) },
+		Clock:  clock.Real{},
+	})
+	rep, err := is.Sweep(ctx, lease.SweepOptions{PathPrefix: *path, Grace: *grace, DryRun: *dryRun})
+	Print(stdout, rep, *path, *dryRun)
+	if err != nil {
+		fmt.Fprintf(stderr, "sweep: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// Print writes a sweep report for people.
+func Print(w io.Writer, rep lease.SweepReport, path string, dryRun bool) {
+	verb := "revoked"
+	if dryRun {
+		verb = "would revoke"
+	}
+	fmt.Fprintf(w, "examined %d IAM users under %s, %d carrying awsdynamic lease tags; %s %d\n", rep.Examined, path, rep.Leases, verb, len(rep.Revoked))
+	for _, u := range rep.Revoked {
+		fmt.Fprintf(w, "  %s %s (lease %s): %s\n", verb, u.UserName, u.LeaseID, u.Reason)
+	}
+	for _, u := range rep.Failed {
+		fmt.Fprintf(w, "  FAILED %s (lease %s): %s\n", u.UserName, u.LeaseID, u.Reason)
+	}
+}

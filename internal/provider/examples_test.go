@@ -1,0 +1,226 @@
+package provider_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// examplesDir is examples/ at the repository root, seen from this package's directory (where go test runs).
+const examplesDir = "../../examples"
+
+// TestExamples checks every directory under examples/ with the CLI at TF_ACC_TERRAFORM_PATH (terraform or tofu):
+// each is `fmt -check` clean, and each that needs only this provider passes `validate` against a provider binary
+// built from this tree. The docs render these files, so a renamed attribute breaks this test, not the docs.
+//
+// Examples that also use hashicorp/aws only get `fmt -check`: validating them needs the aws provider's schema,
+// and the tests have no registry to download it from.
+func TestExamples(t *testing.T) {
+	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if cli == "" {
+		t.Skip("TF_ACC_TERRAFORM_PATH is not set: the examples need a terraform or tofu CLI (make testacc sets it)")
+	}
+	dirs := exampleDirs(t)
+	if len(dirs) == 0 {
+		t.Fatalf("no .tf files under %s", examplesDir)
+	}
+	rc := devOverridesConfig(t)
+
+	// The harness itself: a misspelled argument must fail validate, or a passing run below would prove nothing.
+	for name, src := range map[string]string{
+		"resource": `
+resource "awsdynamic_role" "typo" {
+  name            = "typo"
+  credential_type = "iam_user"
+  policy_arnz     = ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+}
+`,
+		// A configuration with only a provider block is not validated by the CLI unless something uses the provider.
+		"provider_block": `
+provider "awsdynamic" {
+  policy_arnz = "1h"
+}
+`,
+	} {
+		t.Run("harness_rejects_a_typo_in_a_"+name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "main.tf"), src)
+			out, err := validateExample(t, cli, rc, dir)
+			if err == nil {
+				t.Fatalf("validate accepted a misspelled argument (policy_arnz):\n%s", out)
+			}
+			if !strings.Contains(out, "policy_arnz") {
+				t.Fatalf("validate failed, but not on the misspelled argument policy_arnz:\n%s", out)
+			}
+		})
+	}
+
+	for _, dir := range dirs {
+		rel, _ := filepath.Rel(examplesDir, dir)
+		t.Run(filepath.ToSlash(rel), func(t *testing.T) {
+			t.Parallel()
+			if out, err := runCLI(t, cli, "", dir, "fmt", "-check", "-diff"); err != nil {
+				t.Errorf("%s is not formatted (run `make fmt`): %v\n%s", rel, err, out)
+			}
+			if strings.Contains(readTF(t, dir), "hashicorp/aws") {
+				t.Logf("%s uses hashicorp/aws: fmt -check only (validating it needs the aws provider from a registry)", rel)
+				return
+			}
+			if out, err := validateExample(t, cli, rc, dir); err != nil {
+				t.Errorf("%s does not validate: %v\n%s", rel, err, out)
+			}
+		})
+	}
+}
+
+// validateExample runs `validate` on a copy of dir (which keeps any CLI state out of examples/), with two
+// additions: required_providers when the example leaves it out, as docs snippets do (the CLI would otherwise look
+// for hashicorp/awsdynamic), and a data source, without which the CLI skips validating the provider block.
+func validateExample(t *testing.T, cli, rc, dir string) (string, error) {
+	t.Helper()
+	work := t.TempDir()
+	copyTF(t, dir, work)
+	extra := `
+data "awsdynamic_caller_identity" "examples_test" {}
+`
+	if !strings.Contains(readTF(t, dir), `"awsdynamic/awsdynamic"`) {
+		extra += requiredProviders
+	}
+	writeFile(t, filepath.Join(work, "zz_examples_test.tf"), extra)
+	return runCLI(t, cli, rc, work, "validate")
+}
+
+const requiredProviders = `
+terraform {
+  required_providers {
+    awsdynamic = {
+      source = "awsdynamic/awsdynamic"
+    }
+  }
+}
+`
+
+// exampleDirs lists the directories under examples/ holding .tf files, sorted.
+func exampleDirs(t *testing.T) []string {
+	t.Helper()
+	seen := map[string]bool{}
+	err := filepath.WalkDir(examplesDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == ".terraform" {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(d.Name(), ".tf") {
+			seen[filepath.Dir(p)] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("walking %s: %v", examplesDir, err)
+	}
+	dirs := make([]string, 0, len(seen))
+	for d := range seen {
+		dirs = append(dirs, d)
+	}
+	sort.Strings(dirs)
+	return dirs
+}
+
+// devOverridesConfig builds the provider from this tree into a temp dir and returns a CLI config file that makes
+// awsdynamic/awsdynamic resolve to it. Under dev_overrides, validate needs no `init` (which would try the
+// registry and fail offline) as long as the configuration uses no other provider.
+func devOverridesConfig(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	build := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(dir, "terraform-provider-awsdynamic"), ".")
+	build.Dir = filepath.Join("..", "..")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the provider: %v\n%s", err, out)
+	}
+	rc := filepath.Join(dir, "terraformrc")
+	writeFile(t, rc, fmt.Sprintf(`provider_installation {
+  dev_overrides {
+    "awsdynamic/awsdynamic" = %q
+  }
+  direct {}
+}
+`, filepath.ToSlash(dir)))
+	return rc
+}
+
+// runCLI runs the CLI in dir with the CLI config rc (the environment's, or an empty one, when rc is "").
+func runCLI(t *testing.T, cli, rc, dir string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, cli, append(args, "-no-color")...)
+	cmd.Dir = dir
+	env := []string{"CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1"}
+	for _, kv := range os.Environ() {
+		// TF_CLI_ARGS* would change what the commands do; TF_LOG would bury the output.
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "TF_CLI_ARGS") || k == "TF_LOG" || k == "TF_CLI_CONFIG_FILE" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	if rc == "" {
+		rc = os.Getenv("TF_CLI_CONFIG_FILE") // acctest.Main points it at a file that exists
+	}
+	cmd.Env = append(env, "TF_CLI_CONFIG_FILE="+rc)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+func readTF(t *testing.T, dir string) string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.tf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(src)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func copyTF(t *testing.T, from, to string) {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(from, "*.tf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(to, filepath.Base(f)), string(src))
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -91,7 +91,7 @@ func (n *Namer) Render(d NameData) (string, error) {
 
 // Check renders the template with sample data and reports whether the result would be accepted as an IAM user name,
 // so that a bad template fails at plan time rather than when a credential is issued. The STS branch, if the template
-// has one, is rendered too, to catch mistakes such as a misspelt field that only show when a template runs.
+// has one, is rendered too, to catch mistakes such as a misspelled field that only show when a template runs.
 func (n *Namer) Check() error {
 	sample := NameData{RoleName: "sample-role-name", DisplayName: "sample-display", Type: "IAM"}
 	about := fmt.Sprintf("for the sample role %q with display name %q and type %q",

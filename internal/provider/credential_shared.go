@@ -179,7 +179,7 @@ func ciOutputs(c lease.Credentials, expires time.Time) (types.Map, types.String,
 		SessionToken    string `json:"SessionToken,omitempty"`
 		Expiration      string `json:"Expiration"`
 	}{1, c.AccessKeyID, c.SecretAccessKey, c.SessionToken, formatTime(expires)}
-	b, _ := json.Marshal(proc)
+	b, _ := json.Marshal(proc) //nolint:gosec // G117: this JSON is the credential by design; the attribute is sensitive
 	return m, types.StringValue(string(b)), diags
 }
 

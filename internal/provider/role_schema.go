@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -73,26 +72,6 @@ var roleAttrs = []roleAttr{
 	{"default_sts_ttl", kindDuration, false, "Default lifetime of STS credentials from this role. Vault: `default_sts_ttl`."},
 	{"max_sts_ttl", kindDuration, false, "Longest lifetime of STS credentials from this role. Vault: `max_sts_ttl`."},
 	{"mfa_serial_number", kindString, false, "MFA device for `session_token` credentials: the credential's `mfa_code` is checked against it. Vault: `mfa_serial_number`."},
-}
-
-// roleAttrTypes is the object type of a credential's `role` argument.
-func roleAttrTypes() map[string]attr.Type {
-	out := make(map[string]attr.Type, len(roleAttrs))
-	for _, a := range roleAttrs {
-		switch a.kind {
-		case kindDocument:
-			out[a.name] = policyDocumentType{}
-		case kindSet:
-			out[a.name] = types.SetType{ElemType: types.StringType}
-		case kindList:
-			out[a.name] = types.ListType{ElemType: types.StringType}
-		case kindMap:
-			out[a.name] = types.MapType{ElemType: types.StringType}
-		default:
-			out[a.name] = types.StringType
-		}
-	}
-	return out
 }
 
 // toRole converts the arguments into the engine's Role, recording which are not known yet.

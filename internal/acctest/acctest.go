@@ -66,11 +66,13 @@ func run(m *testing.M) int {
 	return code
 }
 
-// prepareEnv makes the environment hermetic: no instance metadata lookups, and a CLI config file that exists
-// (this machine points TF_CLI_CONFIG_FILE at a missing file; OpenTofu then prints a warning before its version).
+// prepareEnv makes the environment hermetic: no instance metadata lookups, no profile, endpoint or CA bundle from
+// the developer's environment (the SDK refuses a custom CA bundle together with a test transport), and a CLI
+// config file that exists (this machine points TF_CLI_CONFIG_FILE at a missing file; OpenTofu then prints a
+// warning before its version).
 func prepareEnv() error {
 	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	for _, k := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_STS", "AWS_SESSION_TOKEN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN"} {
+	for _, k := range []string{"AWS_CA_BUNDLE", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_STS", "AWS_SESSION_TOKEN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN"} {
 		os.Unsetenv(k)
 	}
 	os.Setenv("AWS_CONFIG_FILE", os.DevNull)

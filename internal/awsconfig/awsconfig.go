@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -203,6 +204,10 @@ func newRetryer(mode string, maxAttempts int) aws.Retryer {
 	std := func(o *retry.StandardOptions) {
 		o.MaxAttempts = maxAttempts
 		o.MaxBackoff = maxBackoff
+		// No client-side retry budget: one long apply issues and revokes many leases through one client, and
+		// a budget drained by a burst of throttling would fail every later call at once ("retry quota
+		// exceeded"). Attempts stay bounded by MaxAttempts.
+		o.RateLimiter = ratelimit.None
 	}
 	var r aws.Retryer
 	if mode == "adaptive" {

@@ -75,3 +75,17 @@ func TestErrorCode_Timeout(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// A burst of throttling must not drain a client-side retry budget that later calls then lack.
+func TestNew_NoRetryBudget(t *testing.T) {
+	c, err := New(context.Background(), Settings{AccessKey: "AKIAEXAMPLE", SecretKey: "secret", Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Config.Retryer()
+	for i := 0; i < 1000; i++ {
+		if _, err := r.GetRetryToken(context.Background(), errors.New("throttled")); err != nil {
+			t.Fatalf("retry token %d refused: %v", i, err)
+		}
+	}
+}

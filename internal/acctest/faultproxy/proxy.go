@@ -147,15 +147,12 @@ func (p *Proxy) Reset() {
 	p.latency = 0
 }
 
-// Release lets held calls through.
+// Release lets the calls held so far through; Hold rules go on holding later calls.
 func (p *Proxy) Release() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	select {
-	case <-p.held:
-	default:
-		close(p.held)
-	}
+	close(p.held)
+	p.held = make(chan struct{})
 }
 
 // Holding reports how many calls of action are being held right now.

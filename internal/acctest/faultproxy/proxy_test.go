@@ -177,3 +177,32 @@ func TestProxy_ProbabilityThrottlesAShare(t *testing.T) {
 		t.Fatalf("%d of 100 calls throttled, want about 30", failed)
 	}
 }
+
+func TestProxy_HoldsAgainAfterReleaseAndReset(t *testing.T) {
+	up, _ := upstream(t)
+	p, err := Start(up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for round := 0; round < 2; round++ {
+		p.Reset()
+		p.Add(Rule{Action: "ListUsers", Kind: Hold})
+		done := make(chan error, 1)
+		go func() {
+			_, err := client(p.URL).ListUsers(context.Background(), &iam.ListUsersInput{})
+			done <- err
+		}()
+		deadline := time.Now().Add(5 * time.Second)
+		for p.Holding("ListUsers") == 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: call was never held", round)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		p.Release()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -11,8 +11,18 @@ import (
 // Exists reports whether the lease's credential is still there: for an IAM user, the user and its access key. STS
 // credentials cannot be looked up; they exist until they expire.
 func (i *Issuer) Exists(ctx context.Context, l *Lease) (bool, error) {
+	p, err := i.Presence(ctx, l)
+	return p.User && p.Key, err
+}
+
+// Presence is what of an IAM-user lease is still in AWS.
+type Presence struct{ User, Key bool }
+
+// Presence reports separately whether the lease's user and its access key exist: a user without its key (a revoke
+// that failed after deleting the key) still has to be revoked.
+func (i *Issuer) Presence(ctx context.Context, l *Lease) (Presence, error) {
 	if l.Kind != IAMUser {
-		return true, nil
+		return Presence{true, true}, nil
 	}
 	user := aws.String(l.UserName)
 	var userFound, keyFound bool
@@ -48,7 +58,7 @@ func (i *Issuer) Exists(ctx context.Context, l *Lease) (bool, error) {
 		},
 	)
 	if err != nil {
-		return false, fmt.Errorf("checking lease %s: %w", l.ID, err)
+		return Presence{}, fmt.Errorf("checking lease %s: %w", l.ID, err)
 	}
-	return userFound && keyFound, nil
+	return Presence{User: userFound, Key: keyFound}, nil
 }

@@ -3,14 +3,17 @@ package lease
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/smithy-go/middleware"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/policy"
@@ -25,8 +28,7 @@ func (i *Issuer) Issue(ctx context.Context, role Role, req Request) (*Lease, Cre
 	case IAMUser:
 		return i.issueIAMUser(ctx, role, req)
 	case AssumedRole, FederationToken, SessionToken:
-		return nil, Credentials{}, fmt.Errorf("issuing credential for role %q: credential type %q is not implemented yet",
-			role.Name, role.CredentialType)
+		return i.issueSTS(ctx, role, req)
 	default:
 		return nil, Credentials{}, fmt.Errorf("issuing credential for role %q: unknown credential type %q: expected one of %s",
 			role.Name, role.CredentialType, credentialTypeList())
@@ -84,8 +86,9 @@ func (i *Issuer) issueIAMUser(ctx context.Context, role Role, req Request) (*Lea
 	}
 	created, err := i.iam.CreateUser(ctx, in)
 	if err != nil {
-		return nil, Credentials{}, i.rollback(ctx, role, l, fmt.Sprintf("creating IAM user %q", name), awsError(err),
-			createMayHaveHappened(err))
+		// Even a refusal is no proof that nothing was created (the SDK may have retried an attempt whose answer
+		// was lost), and the name alone is no proof that a user is ours: rolling back asks for the lease-ID tag.
+		return nil, Credentials{}, i.rollback(ctx, role, l, fmt.Sprintf("creating IAM user %q", name), awsError(err), true)
 	}
 	l.UserARN = aws.ToString(created.User.Arn)
 
@@ -100,6 +103,10 @@ func (i *Issuer) issueIAMUser(ctx context.Context, role Role, req Request) (*Lea
 			awsError(err), false)
 	}
 	l.AccessKeyID = aws.ToString(key.AccessKey.AccessKeyId)
+	if err := i.removeLostKeys(ctx, l, key.ResultMetadata); err != nil {
+		return nil, Credentials{}, i.rollback(ctx, role, l, fmt.Sprintf("removing access keys of IAM user %q whose creation was not answered", name),
+			err, false)
+	}
 	creds := Credentials{
 		AccessKeyID:     l.AccessKeyID,
 		SecretAccessKey: aws.ToString(key.AccessKey.SecretAccessKey),
@@ -112,6 +119,36 @@ func (i *Issuer) issueIAMUser(ctx context.Context, role Role, req Request) (*Lea
 		}
 	}
 	return l, creds, nil
+}
+
+// removeLostKeys deletes the keys that earlier attempts of a CreateAccessKey the SDK retried may have made: their
+// answers were lost, so nobody holds their secrets and no lease names them, yet they are keys of the user. The SDK
+// retries a call whose connection broke, so one CreateAccessKey can make two keys.
+func (i *Issuer) removeLostKeys(ctx context.Context, l *Lease, md middleware.Metadata) error {
+	attempts, ok := retry.GetAttemptResults(md)
+	if !ok || !slices.ContainsFunc(attempts.Results, func(r retry.AttemptResult) bool {
+		return r.Err != nil && createMayHaveHappened(r.Err)
+	}) {
+		return nil
+	}
+	user := aws.String(l.UserName)
+	out, err := i.iam.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: user})
+	if err != nil {
+		return fmt.Errorf("listing them: %w", awsError(err))
+	}
+	var deletes []func() error
+	for _, k := range out.AccessKeyMetadata {
+		if id := aws.ToString(k.AccessKeyId); id != l.AccessKeyID {
+			deletes = append(deletes, func() error {
+				_, err := i.iam.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: user, AccessKeyId: aws.String(id)})
+				if err = ignoreNoSuchEntity(err); err != nil {
+					return fmt.Errorf("deleting access key %s: %w", id, awsError(err))
+				}
+				return nil
+			})
+		}
+	}
+	return concurrently(deletes...)
 }
 
 // stepError is a failed step of Issue: what was being done, and AWS's answer.

@@ -483,7 +483,7 @@ func TestIssue_RefusesBeforeAnyCall(t *testing.T) {
 		role Role
 		want string
 	}{
-		{"sts kind", Role{Name: "r", CredentialType: AssumedRole}, `credential type "assumed_role" is not implemented yet`},
+		{"sts kind without role_arns", Role{Name: "r", CredentialType: AssumedRole}, `refused before any AWS call: An assumed_role role needs role_arns`},
 		{"unknown kind", Role{Name: "r", CredentialType: "root"}, `unknown credential type "root": expected one of iam_user, assumed_role`},
 		{"bad name", Role{Name: "r", CredentialType: IAMUser}, `the username template rendered "has space", which IAM rejects`},
 	} {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,7 +18,8 @@ import (
 var ErrNotRenewable = errors.New("lease is not renewable")
 
 // Renew moves the lease's expiry to now+ttl, capped at its maximum (ttl zero or less: the lease's TTL). It changes
-// *l only when AWS enforces the new date, so a lease never claims more than its guard allows.
+// *l only when AWS enforces the new date, so a lease never claims more than its guard allows; and when a failed guard
+// write took effect all the same, it takes the new date, so the lease does not claim less either.
 func (i *Issuer) Renew(ctx context.Context, l *Lease, ttl time.Duration) error {
 	if ttl <= 0 {
 		ttl = l.TTL
@@ -46,10 +49,43 @@ func (i *Issuer) Renew(ctx context.Context, l *Lease, ttl time.Duration) error {
 	_, err = i.iam.PutUserPolicy(ctx, &iam.PutUserPolicyInput{
 		UserName: user, PolicyName: aws.String(GuardPolicyName), PolicyDocument: aws.String(GuardDocument(expires))})
 	if err != nil {
-		return fmt.Errorf("renewing lease %s: moving the expiry guard of IAM user %q to %s: %w", l.ID, l.UserName,
-			formatExpiry(expires), awsError(err))
+		return i.settleGuard(ctx, l, expires, ttl, fmt.Errorf("renewing lease %s: moving the expiry guard of IAM user %q to %s: %w",
+			l.ID, l.UserName, formatExpiry(expires), awsError(err)))
 	}
 	l.ExpiresAt = expires
 	l.TTL = ttl
 	return nil
+}
+
+// settleGuard follows a guard write that failed, yet may have happened: its answer was lost, the call was canceled
+// in flight, or an attempt the SDK retried went through before a later one was refused. The lease must say the
+// date the guard enforces, so AWS is asked which one it holds; the new date means the renewal happened after all.
+// The read runs on a context of its own, so that a canceled refresh still leaves a lease that tells the truth.
+func (i *Issuer) settleGuard(ctx context.Context, l *Lease, expires time.Time, ttl time.Duration, writeErr error) error {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), i.rollbackTimeout)
+	defer cancel()
+	out, err := i.iam.GetUserPolicy(rctx, &iam.GetUserPolicyInput{UserName: aws.String(l.UserName), PolicyName: aws.String(GuardPolicyName)})
+	var at time.Time
+	if err == nil {
+		doc := aws.ToString(out.PolicyDocument)
+		if !strings.HasPrefix(strings.TrimSpace(doc), "{") { // IAM returns documents URL-encoded
+			doc, err = url.QueryUnescape(doc)
+		}
+		if err == nil {
+			at, err = GuardExpiry(doc)
+		}
+	}
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w; reading the guard back failed too, so it enforces %s or %s until a renewal succeeds: %w",
+			writeErr, formatExpiry(l.ExpiresAt), formatExpiry(expires), awsError(err))
+	case at.Equal(expires):
+		l.ExpiresAt = expires
+		l.TTL = ttl
+		return nil
+	case at.Equal(l.ExpiresAt):
+		return writeErr
+	default:
+		return fmt.Errorf("%w; the guard enforces %s, which is neither the lease's expiry nor the new one", writeErr, formatExpiry(at))
+	}
 }

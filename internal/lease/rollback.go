@@ -32,8 +32,8 @@ func (e *IssueError) Error() string {
 func (e *IssueError) Unwrap() error { return e.Err }
 
 // rollback removes what a failed Issue created. It runs on a context of its own, bounded by the rollback timeout,
-// so that a canceled apply (the usual reason ctx is done here) still cleans up. userMayExist says CreateUser failed
-// in a way that does not prove the user was not created.
+// so that a canceled apply (the usual reason ctx is done here) still cleans up. userMayExist says CreateUser failed:
+// whether the user exists, and whether it is this attempt's, only AWS can say.
 func (i *Issuer) rollback(ctx context.Context, role Role, l *Lease, step string, stepErr error, userMayExist bool) error {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), i.rollbackTimeout)
 	defer cancel()
@@ -47,9 +47,10 @@ func (i *Issuer) rollback(ctx context.Context, role Role, l *Lease, step string,
 	return &IssueError{Role: role.Name, Step: step, Err: stepErr, RollbackErr: err, UserName: l.UserName}
 }
 
-// createMayHaveHappened tells whether a failed CreateUser may still have created the user: the answer was lost
-// (network, 5xx, timeout, cancellation) or the SDK's retry of a call that did succeed met EntityAlreadyExists.
-// Any other 4xx (AccessDenied, ValidationError, LimitExceeded, ...) is a refusal that created nothing.
+// createMayHaveHappened tells whether a failed create (one attempt of it, or the last) may still have created its
+// object: the answer was lost (network, 5xx, timeout, cancellation) or the SDK's retry of a call that did succeed
+// met EntityAlreadyExists. Any other 4xx (AccessDenied, ValidationError, LimitExceeded, ...) is a refusal that
+// created nothing.
 func createMayHaveHappened(err error) bool {
 	if isEntityAlreadyExists(err) {
 		return true

@@ -2,6 +2,7 @@ package lease
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -239,6 +240,101 @@ func (r Role) Validate(o ValidateOptions) []Problem {
 	}
 	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Attribute < ps[j].Attribute })
 	return ps
+}
+
+// requestBelongs says which credential types each of a credential's own STS arguments is meaningful for.
+var requestBelongs = map[string][]CredentialType{
+	"role_arn":          {AssumedRole},
+	"role_session_name": {AssumedRole, FederationToken},
+	"mfa_code":          {SessionToken},
+}
+
+// ValidateRequest checks what one credential asks of its role (role_arn, role_session_name, mfa_code, ttl) before
+// any call is made. Problems name the credential's attributes, not the role's. unknown names role and credential
+// attributes whose value is not known yet; checks that need them are skipped. A role whose credential_type is not
+// known or not valid yields nothing here: Validate reports it.
+func (r Role) ValidateRequest(req Request, unknown map[string]bool) []Problem {
+	var ps []Problem
+	add := func(attr string, warning bool, summary, format string, args ...any) {
+		ps = append(ps, Problem{Attribute: attr, Warning: warning, Summary: summary, Detail: fmt.Sprintf(format, args...)})
+	}
+	known := func(attrs ...string) bool {
+		for _, a := range attrs {
+			if unknown[a] {
+				return false
+			}
+		}
+		return true
+	}
+	if !known("credential_type") || !r.CredentialType.valid() {
+		return nil
+	}
+	kind := r.CredentialType
+	set := map[string]bool{"role_arn": req.RoleARN != "", "role_session_name": req.RoleSessionName != "", "mfa_code": req.MFACode != ""}
+	for _, a := range []string{"mfa_code", "role_arn", "role_session_name"} {
+		if set[a] && known(a) && !kind.in(requestBelongs[a]) {
+			add(a, false, "Attribute Does Not Apply", "%s has no meaning for credential_type %q; it applies to %s. Remove it, or change the role's credential_type.", a, kind, quoteList(requestBelongs[a]))
+		}
+	}
+
+	switch kind {
+	case AssumedRole:
+		if known("role_arn", "role_arns") && len(r.RoleARNs) > 0 {
+			switch {
+			case set["role_arn"] && !slices.Contains(r.RoleARNs, req.RoleARN):
+				add("role_arn", false, "Role ARN Not Allowed", "role_arn %q is not one of the role's role_arns: %s. Use one of them, or add it to the role's role_arns.", req.RoleARN, quoteStrings(r.RoleARNs))
+			case !set["role_arn"] && len(unique(r.RoleARNs)) > 1:
+				add("role_arn", false, "Missing Role ARN", "The role has %d role_arns, so the credential must say which one to assume: set role_arn to one of %s.", len(unique(r.RoleARNs)), quoteStrings(r.RoleARNs))
+			}
+		}
+		if set["role_session_name"] && known("role_session_name") {
+			if err := ValidateRoleSessionName(req.RoleSessionName); err != nil {
+				add("role_session_name", false, "Invalid Role Session Name", "role_session_name is the AssumeRole session name: %s.", err)
+			}
+		}
+	case FederationToken:
+		if set["role_session_name"] && known("role_session_name") {
+			if err := ValidateFederatedName(req.RoleSessionName); err != nil {
+				add("role_session_name", false, "Invalid Federated User Name", "role_session_name is the federated user's name for credential_type \"federation_token\", which STS limits to 32 characters: %s.", err)
+			}
+		}
+	case SessionToken:
+		if set["mfa_code"] && known("mfa_code") {
+			if err := ValidateMFACode(req.MFACode); err != nil {
+				add("mfa_code", false, "Invalid MFA Code", "mfa_code must be the 6 digits your MFA device shows: %s.", err)
+			}
+		}
+		if known("mfa_code", "mfa_serial_number") {
+			switch {
+			case r.MFASerialNumber != "" && !set["mfa_code"]:
+				add("mfa_code", false, "Missing MFA Code", "The role has mfa_serial_number %q, so AWS requires a code from that device: set mfa_code to its current 6 digits (from a variable, e.g. -var mfa_code=123456).", r.MFASerialNumber)
+			case r.MFASerialNumber == "" && set["mfa_code"]:
+				add("mfa_code", false, "MFA Code Without MFA Device", "The role has no mfa_serial_number, so there is no device for AWS to check mfa_code against. Set mfa_serial_number on the role, or remove mfa_code.")
+			}
+		}
+	}
+
+	if kind != IAMUser && req.TTL != 0 && known("ttl") {
+		lo, hi := MinSTSDuration, MaxSTSDuration(kind)
+		switch {
+		case req.TTL < lo:
+			add("ttl", false, "STS Duration Out Of Range", "ttl is %s; AWS accepts %s to %s for credential_type %q.", req.TTL, lo, hi, kind)
+		case known("max_sts_ttl") && r.MaxSTSTTL > 0 && req.TTL > r.MaxSTSTTL:
+			add("ttl", true, "TTL Capped At Maximum", "ttl (%s) is longer than the role's max_sts_ttl (%s); the credential will be issued for %s, as Vault does.", req.TTL, r.MaxSTSTTL, r.MaxSTSTTL)
+		case req.TTL > hi && r.MaxSTSTTL == 0 && known("max_sts_ttl"):
+			add("ttl", false, "STS Duration Out Of Range", "ttl is %s; AWS accepts %s to %s for credential_type %q.", req.TTL, lo, hi, kind)
+		}
+	}
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Attribute < ps[j].Attribute })
+	return ps
+}
+
+func quoteStrings(list []string) string {
+	q := make([]string, len(list))
+	for i, s := range list {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return strings.Join(q, ", ")
 }
 
 func isHardwareSerial(s string) bool {

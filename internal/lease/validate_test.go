@@ -134,3 +134,75 @@ func TestRoleValidate_UnknownValuesSkipCrossChecks(t *testing.T) {
 		t.Fatalf("a role whose policies are not known yet must not be reported as granting nothing: %+v", ps)
 	}
 }
+
+// A credential's own STS arguments, checked against its role: each row names the credential attribute the problem
+// is on and a phrase of the fix.
+func TestRoleValidateRequest(t *testing.T) {
+	const a1, a2 = "arn:aws:iam::123456789012:role/a", "arn:aws:iam::123456789012:role/b"
+	assumed := Role{Name: "a", CredentialType: AssumedRole, RoleARNs: []string{a1, a2}, MaxSTSTTL: 2 * time.Hour}
+	single := Role{Name: "a", CredentialType: AssumedRole, RoleARNs: []string{a1}}
+	fed := Role{Name: "f", CredentialType: FederationToken, PolicyARNs: []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}}
+	mfa := Role{Name: "s", CredentialType: SessionToken, MFASerialNumber: "arn:aws:iam::123456789012:mfa/ci"}
+	plain := Role{Name: "s", CredentialType: SessionToken}
+	cases := []struct {
+		name    string
+		role    Role
+		req     Request
+		unknown []string
+		attr    string // "" means: no problem at all
+		phrase  string
+		warning bool
+	}{
+		{"assumed ok", assumed, Request{RoleARN: a2, RoleSessionName: "ci-run", TTL: time.Hour}, nil, "", "", false},
+		{"single arn needs no role_arn", single, Request{}, nil, "", "", false},
+		{"role_arn not allowed", assumed, Request{RoleARN: "arn:aws:iam::123456789012:role/c"}, nil, "role_arn", `is not one of the role's role_arns: "` + a1 + `", "` + a2 + `"`, false},
+		{"role_arn missing", assumed, Request{}, nil, "role_arn", "set role_arn to one of", false},
+		{"role_arn unknown", assumed, Request{}, []string{"role_arn"}, "", "", false},
+		{"role_arns unknown", assumed, Request{RoleARN: "arn:aws:iam::123456789012:role/c"}, []string{"role_arns"}, "", "", false},
+		{"session name 65", assumed, Request{RoleARN: a1, RoleSessionName: strings.Repeat("x", 65)}, nil, "role_session_name", "at most 64 characters", false},
+		{"session name 1", assumed, Request{RoleARN: a1, RoleSessionName: "x"}, nil, "role_session_name", "2 to 64 characters", false},
+		{"session name charset", assumed, Request{RoleARN: a1, RoleSessionName: "ci run"}, nil, "role_session_name", "' '", false},
+		{"federated name 33", fed, Request{RoleSessionName: strings.Repeat("x", 33)}, nil, "role_session_name", "at most 32 characters", false},
+		{"federated name 32", fed, Request{RoleSessionName: strings.Repeat("x", 32)}, nil, "", "", false},
+		{"session name on session_token", plain, Request{RoleSessionName: "ci"}, nil, "role_session_name", `has no meaning for credential_type "session_token"`, false},
+		{"role_arn on federation", fed, Request{RoleARN: a1}, nil, "role_arn", `applies to "assumed_role"`, false},
+		{"mfa_code on assumed_role", single, Request{MFACode: "123456"}, nil, "mfa_code", `applies to "session_token"`, false},
+		{"mfa ok", mfa, Request{MFACode: "012345"}, nil, "", "", false},
+		{"mfa missing", mfa, Request{}, nil, "mfa_code", "set mfa_code to its current 6 digits", false},
+		{"mfa missing but unknown", mfa, Request{}, []string{"mfa_code"}, "", "", false},
+		{"mfa 5 digits", mfa, Request{MFACode: "12345"}, nil, "mfa_code", "exactly 6 digits", false},
+		{"mfa letters", mfa, Request{MFACode: "12345a"}, nil, "mfa_code", "exactly 6 digits", false},
+		{"mfa without device", plain, Request{MFACode: "123456"}, nil, "mfa_code", "no mfa_serial_number", false},
+		{"ttl below 15m", single, Request{TTL: 14 * time.Minute}, nil, "ttl", "AWS accepts 15m0s to 12h0m0s", false},
+		{"ttl above 12h", single, Request{TTL: 13 * time.Hour}, nil, "ttl", "AWS accepts 15m0s to 12h0m0s", false},
+		{"ttl above 12h capped", assumed, Request{RoleARN: a1, TTL: 13 * time.Hour}, nil, "ttl", "issued for 2h0m0s", true},
+		{"ttl above max_sts_ttl", assumed, Request{RoleARN: a1, TTL: 3 * time.Hour}, nil, "ttl", "longer than the role's max_sts_ttl", true},
+		{"ttl 36h federation", fed, Request{TTL: 36 * time.Hour}, nil, "", "", false},
+		{"ttl 37h session", plain, Request{TTL: 37 * time.Hour}, nil, "ttl", "15m0s to 36h0m0s", false},
+		{"ttl unknown", plain, Request{TTL: time.Minute}, []string{"ttl"}, "", "", false},
+		{"iam_user ttl is not an STS ttl", validIAMRole(), Request{TTL: 48 * time.Hour}, nil, "", "", false},
+		{"role_arn on iam_user", validIAMRole(), Request{RoleARN: a1}, nil, "role_arn", `has no meaning for credential_type "iam_user"`, false},
+		{"kind unknown", Role{Name: "x"}, Request{RoleARN: a1}, []string{"credential_type"}, "", "", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			unknown := map[string]bool{}
+			for _, u := range tc.unknown {
+				unknown[u] = true
+			}
+			ps := tc.role.ValidateRequest(tc.req, unknown)
+			if tc.attr == "" {
+				if len(ps) != 0 {
+					t.Fatalf("want no problem, got %+v", ps)
+				}
+				return
+			}
+			for _, p := range ps {
+				if p.Attribute == tc.attr && strings.Contains(p.Detail, tc.phrase) && p.Warning == tc.warning {
+					return
+				}
+			}
+			t.Fatalf("want a problem on %s containing %q (warning=%v), got %+v", tc.attr, tc.phrase, tc.warning, ps)
+		})
+	}
+}

@@ -84,6 +84,7 @@ type Proxy struct {
 	calls   []Call
 	held    chan struct{}
 	holding map[string]int
+	gen     int // bumped by Reset: calls in flight across a Reset are not recorded into the new epoch
 	rng     *rand.Rand
 }
 
@@ -143,6 +144,7 @@ func (p *Proxy) Reset() {
 	p.rules = nil
 	p.counts = map[string]int{}
 	p.calls = nil
+	p.gen++
 	p.holding = map[string]int{}
 	p.latency = 0
 }
@@ -240,7 +242,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	p.counts[action]++
 	n := p.counts[action]
-	idx := len(p.calls)
+	idx, gen := len(p.calls), p.gen
 	p.calls = append(p.calls, Call{Action: action, Start: start})
 	rule := p.match(action, n)
 	latency := p.latency
@@ -249,8 +251,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	defer func() {
 		p.mu.Lock()
-		p.calls[idx].End = time.Now()
-		p.calls[idx].Faulted = rule != nil
+		if p.gen == gen {
+			p.calls[idx].End = time.Now()
+			p.calls[idx].Faulted = rule != nil
+		}
 		p.mu.Unlock()
 	}()
 
@@ -277,7 +281,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 		}
 		p.mu.Lock()
-		p.holding[action]--
+		if p.gen == gen {
+			p.holding[action]--
+		}
 		p.mu.Unlock()
 		if r.Context().Err() != nil {
 			return

@@ -1,0 +1,415 @@
+package lease
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// The guard proof. AWS kills a lease's key at expiry because of one statement: Deny "*" on "*" when aws:CurrentTime
+// is after the expiry. Two things make that true, and they are proven separately:
+//
+//   - the date logic: moto does not evaluate conditions (MOTO.md), so a small evaluator of the IAM rules the guard
+//     relies on judges the documents, the very documents read back from AWS after issue and after renew;
+//   - the enforcement: with moto's authorization on, the guard's explicit Deny refuses a request the user's own
+//     policy allows, and removing the guard lets it through.
+
+// policyRequest is what the evaluator judges: one action on one resource at one time.
+type policyRequest struct {
+	action, resource string
+	at               time.Time
+}
+
+// explicitlyDenied reports whether a Deny statement of an identity policy applies to req, by IAM's rules for what
+// the guard uses: Action and Resource with IAM's wildcards (actions case-insensitive), and the Date condition
+// operators on aws:CurrentTime, values of one key ORed, keys and operators ANDed. Whatever else a document holds
+// is an error, never a guess.
+func explicitlyDenied(doc string, req policyRequest) (bool, error) {
+	var p struct {
+		Version   string
+		Statement json.RawMessage
+	}
+	if err := json.Unmarshal([]byte(doc), &p); err != nil {
+		return false, err
+	}
+	if p.Version != "2012-10-17" {
+		return false, fmt.Errorf("policy version %q: without 2012-10-17, IAM does not evaluate policy variables and dates alike", p.Version)
+	}
+	var statements []map[string]json.RawMessage
+	if raw := bytes.TrimSpace(p.Statement); len(raw) > 0 && raw[0] == '{' {
+		var one map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &one); err != nil {
+			return false, err
+		}
+		statements = append(statements, one)
+	} else if err := json.Unmarshal(raw, &statements); err != nil {
+		return false, err
+	}
+	for n, st := range statements {
+		applies, effect, err := statementApplies(st, req)
+		if err != nil {
+			return false, fmt.Errorf("statement %d: %w", n, err)
+		}
+		if applies && effect == "Deny" {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func statementApplies(st map[string]json.RawMessage, req policyRequest) (bool, string, error) {
+	for k := range st {
+		switch k {
+		case "Sid", "Effect", "Action", "Resource", "Condition":
+		default:
+			return false, "", fmt.Errorf("element %s is beyond this evaluator", k)
+		}
+	}
+	var effect string
+	if err := json.Unmarshal(st["Effect"], &effect); err != nil || (effect != "Allow" && effect != "Deny") {
+		return false, "", fmt.Errorf("effect %s", st["Effect"])
+	}
+	actions, err := stringOrList(st["Action"])
+	if err != nil {
+		return false, "", fmt.Errorf("action: %w", err)
+	}
+	resources, err := stringOrList(st["Resource"])
+	if err != nil {
+		return false, "", fmt.Errorf("resource: %w", err)
+	}
+	if !anyMatches(actions, req.action, true) || !anyMatches(resources, req.resource, false) {
+		return false, effect, nil
+	}
+	if st["Condition"] == nil {
+		return true, effect, nil
+	}
+	var cond map[string]map[string]json.RawMessage
+	if err := json.Unmarshal(st["Condition"], &cond); err != nil {
+		return false, "", fmt.Errorf("condition: %w", err)
+	}
+	for op, keys := range cond {
+		compare, ok := map[string]func(now, v time.Time) bool{
+			"DateGreaterThan":       func(now, v time.Time) bool { return now.After(v) },
+			"DateGreaterThanEquals": func(now, v time.Time) bool { return !now.Before(v) },
+			"DateLessThan":          func(now, v time.Time) bool { return now.Before(v) },
+			"DateLessThanEquals":    func(now, v time.Time) bool { return !now.After(v) },
+		}[op]
+		if !ok {
+			return false, "", fmt.Errorf("condition operator %s is beyond this evaluator", op)
+		}
+		for key, raw := range keys {
+			if !strings.EqualFold(key, "aws:CurrentTime") {
+				return false, "", fmt.Errorf("condition key %s is beyond this evaluator", key)
+			}
+			values, err := stringOrList(raw)
+			if err != nil {
+				return false, "", fmt.Errorf("%s %s: %w", op, key, err)
+			}
+			holds := false
+			for _, v := range values {
+				at, err := time.Parse(time.RFC3339, v)
+				if err != nil {
+					return false, "", fmt.Errorf("%s %s: %w", op, key, err)
+				}
+				holds = holds || compare(req.at, at)
+			}
+			if !holds {
+				return false, effect, nil
+			}
+		}
+	}
+	return true, effect, nil
+}
+
+func stringOrList(raw json.RawMessage) ([]string, error) {
+	var one string
+	if err := json.Unmarshal(raw, &one); err == nil {
+		return []string{one}, nil
+	}
+	var list []string
+	if err := json.Unmarshal(raw, &list); err != nil || len(list) == 0 {
+		return nil, fmt.Errorf("want a string or a list of strings, got %s", raw)
+	}
+	return list, nil
+}
+
+// anyMatches applies IAM's wildcards: * any run of characters, ? any one.
+func anyMatches(patterns []string, s string, foldCase bool) bool {
+	for _, p := range patterns {
+		re := "^" + strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(p)) + "$"
+		if foldCase {
+			re = "(?i)" + re
+		}
+		if regexp.MustCompile(re).MatchString(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestGuardProof_EvaluatorKnowsTheRules checks the evaluator on its own, so that its verdicts on the guard mean
+// something: a condition that does not hold lifts the Deny, wildcards and case work as IAM's do, and what it does
+// not understand is an error.
+func TestGuardProof_EvaluatorKnowsTheRules(t *testing.T) {
+	cutoff := time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)
+	doc := `{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":["iam:Get*","s3:?utObject"],
+		"Resource":"arn:aws:s3:::bucket/*","Condition":{"DateLessThan":{"aws:CurrentTime":["2020-01-01T00:00:00Z","2030-06-01T12:00:00Z"]}}}}`
+	for _, tc := range []struct {
+		action, resource string
+		at               time.Time
+		want             bool
+	}{
+		{"iam:GetUser", "arn:aws:s3:::bucket/key", cutoff.Add(-time.Second), true},
+		{"IAM:getuser", "arn:aws:s3:::bucket/key", cutoff.Add(-time.Second), true}, // actions ignore case
+		{"s3:PutObject", "arn:aws:s3:::bucket/a/b", cutoff.Add(-time.Hour), true},
+		{"iam:GetUser", "arn:aws:s3:::bucket/key", cutoff, false},                  // DateLessThan is strict
+		{"iam:GetUser", "arn:aws:s3:::bucket/key", cutoff.Add(time.Second), false}, // the condition lifts the Deny
+		{"iam:ListUsers", "arn:aws:s3:::bucket/key", cutoff.Add(-time.Hour), false},
+		{"s3:PutObjects", "arn:aws:s3:::bucket/key", cutoff.Add(-time.Hour), false},
+		{"iam:GetUser", "arn:aws:s3:::BUCKET/key", cutoff.Add(-time.Hour), false}, // resources do not
+		{"iam:GetUser", "arn:aws:s3:::other/key", cutoff.Add(-time.Hour), false},
+	} {
+		got, err := explicitlyDenied(doc, policyRequest{tc.action, tc.resource, tc.at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Errorf("%s on %s at %s: denied = %v, want %v", tc.action, tc.resource, tc.at.Format(time.RFC3339), got, tc.want)
+		}
+	}
+	allow := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
+	if denied, err := explicitlyDenied(allow, policyRequest{"s3:GetObject", "*", cutoff}); err != nil || denied {
+		t.Errorf("an Allow denied: %v %v", denied, err)
+	}
+	guard := GuardDocument(cutoff)
+	for name, bad := range map[string]string{
+		"NotAction":        strings.Replace(guard, `"Action"`, `"NotAction"`, 1),
+		"other operator":   strings.Replace(guard, "DateGreaterThan", "DateEquals", 1),
+		"other key":        strings.Replace(guard, "aws:CurrentTime", "aws:EpochTime", 1),
+		"unparsable date":  strings.Replace(guard, "2030-06-01T12:00:00Z", "June 2030", 1),
+		"missing version":  strings.Replace(guard, `"Version":"2012-10-17",`, "", 1),
+		"numbers as dates": strings.Replace(guard, `"2030-06-01T12:00:00Z"`, "1906012000", 1),
+	} {
+		if _, err := explicitlyDenied(bad, policyRequest{"s3:GetObject", "*", cutoff}); err == nil {
+			t.Errorf("%s: the evaluator judged a document it does not understand", name)
+		}
+	}
+}
+
+// guardRequests are requests the guard must refuse after expiry and allow before: a spread of services, actions
+// and resources. (sts:GetCallerIdentity is not among them: AWS answers it whatever a policy says, which is why the
+// propagation check needs no permission.)
+var guardRequests = []policyRequest{
+	{action: "s3:GetObject", resource: "arn:aws:s3:::bucket/key"},
+	{action: "iam:CreateUser", resource: "arn:aws:iam::123456789012:user/x"},
+	{action: "iam:CreateAccessKey", resource: "*"},
+	{action: "ec2:TerminateInstances", resource: "arn:aws:ec2:us-east-1:123456789012:instance/i-1"},
+	{action: "sqs:SendMessage", resource: "*"},
+	{action: "sts:AssumeRole", resource: "arn:aws:iam::123456789012:role/admin"},
+}
+
+// assertGuardCutsAt evaluates a guard document at times around expiry for every guardRequest.
+func assertGuardCutsAt(t *testing.T, doc string, expiry time.Time) {
+	t.Helper()
+	for _, tc := range []struct {
+		at   time.Time
+		want bool
+	}{
+		{expiry.Add(-24 * time.Hour), false},
+		{expiry.Add(-time.Second), false},
+		{expiry, false}, // DateGreaterThan: the last second of the lease still works
+		{expiry.Add(time.Second), true},
+		{expiry.Add(365 * 24 * time.Hour), true},
+	} {
+		for _, req := range guardRequests {
+			req.at = tc.at
+			got, err := explicitlyDenied(doc, req)
+			if err != nil {
+				t.Fatalf("evaluating the guard: %v\n%s", err, doc)
+			}
+			if got != tc.want {
+				t.Errorf("%s on %s at expiry%+v: denied = %v, want %v", req.action, req.resource, tc.at.Sub(expiry), got, tc.want)
+			}
+		}
+	}
+}
+
+func TestGuardProof_DeniesEverythingAfterExpiryOnly(t *testing.T) {
+	for _, expiry := range []time.Time{
+		time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2031, 2, 3, 4, 5, 6, 0, time.FixedZone("CET", 3600)), // the guard writes UTC
+		time.Now().Add(time.Hour).Truncate(time.Second),
+	} {
+		assertGuardCutsAt(t, GuardDocument(expiry), expiry)
+	}
+}
+
+// TestGuardProof_IssuedAndRenewedGuardsFromAWS evaluates the guard documents AWS holds, as IAM returns them, for an
+// issued lease, the same lease renewed, and a lease whose expiry is already past.
+func TestGuardProof_IssuedAndRenewedGuardsFromAWS(t *testing.T) {
+	e := newMotoEnv(t)
+	i := e.issuer()
+	role := Role{Name: "guarded", CredentialType: IAMUser,
+		PolicyDocument: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`}
+	l, _, err := i.Issue(e.ctx(), role, Request{TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issued := guardDocumentOf(t, e.iam, l.UserName)
+	t.Logf("guard in AWS after issue: %s", issued)
+	assertGuardCutsAt(t, issued, l.ExpiresAt)
+	if denied, _ := explicitlyDenied(issued, policyRequest{"s3:GetObject", "*", l.IssuedAt}); denied {
+		t.Error("the guard denies at issue")
+	}
+
+	oldExpiry := l.ExpiresAt
+	e.clock.Advance(50 * time.Minute)
+	if err := i.Renew(e.ctx(), l, 2*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	renewed := guardDocumentOf(t, e.iam, l.UserName)
+	t.Logf("guard in AWS after renew: %s", renewed)
+	if !l.ExpiresAt.After(oldExpiry.Add(time.Hour)) {
+		t.Fatalf("renewal moved the expiry from %s to %s only", oldExpiry, l.ExpiresAt)
+	}
+	assertGuardCutsAt(t, renewed, l.ExpiresAt)
+	// Where the old guard had cut the key off, the renewed one does not.
+	for _, req := range guardRequests {
+		req.at = oldExpiry.Add(time.Second)
+		if denied, _ := explicitlyDenied(renewed, req); denied {
+			t.Errorf("%s just after the old expiry: denied by the renewed guard", req.action)
+		}
+		if denied, _ := explicitlyDenied(issued, req); !denied {
+			t.Errorf("%s just after the old expiry: not denied by the issued guard", req.action)
+		}
+	}
+	if err := i.Revoke(e.ctx(), l); err != nil {
+		t.Fatal(err)
+	}
+
+	// A lease issued three hours ago with a one-hour TTL, never revoked: the key exists, and its guard already
+	// refuses everything now.
+	e.clock.Set(time.Now().Add(-3 * time.Hour).Truncate(time.Second))
+	past, _, err := i.Issue(e.ctx(), role, Request{TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := guardDocumentOf(t, e.iam, past.UserName)
+	for _, req := range guardRequests {
+		req.at = time.Now()
+		if denied, err := explicitlyDenied(doc, req); err != nil || !denied {
+			t.Errorf("%s now, two hours after the lease expired: denied = %v (%v)", req.action, denied, err)
+		}
+	}
+	if err := i.Revoke(e.ctx(), past); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestGuardProof_MotoEnforcesTheDeny shows the guard's Deny enforced by moto's authorization: the lease's own policy
+// allows iam:ListUsers, and the key is refused while the guard is on the user and let through once it is removed.
+//
+// moto ignores Condition blocks (MOTO.md), so under its authorization the guard denies from the start, whatever its
+// date: that is shown too, with a guard dated a year ahead. What this test proves is that the guard's statement is
+// an explicit Deny that IAM-style evaluation enforces over the role's Allow, on every action and resource. When it
+// applies (after the date, not before) is what the evaluator proves above, on the documents AWS holds.
+func TestGuardProof_MotoEnforcesTheDeny(t *testing.T) {
+	e := newMotoEnv(t)
+	admin := e.newAdmin()
+	if err := e.server.EnableAuth(); err != nil {
+		t.Fatal(err)
+	}
+	adminIAM := iam.NewFromConfig(e.cfg, func(o *iam.Options) {
+		o.BaseEndpoint = aws.String(e.server.URL)
+		o.Credentials = admin
+	})
+	i := e.issuer(func(o *Options) { o.IAM = adminIAM })
+	role := Role{Name: "guarded", CredentialType: IAMUser,
+		PolicyDocument: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"}]}`}
+	l, creds, err := i.Issue(e.ctx(), role, Request{TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyIAM := iam.NewFromConfig(e.cfg, func(o *iam.Options) {
+		o.BaseEndpoint = aws.String(e.server.URL)
+		o.Credentials = credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, "")
+		o.RetryMaxAttempts = 1
+	})
+	listUsers := func() error {
+		_, err := keyIAM.ListUsers(e.ctx(), &iam.ListUsersInput{})
+		return err
+	}
+	listRoles := func() error {
+		_, err := keyIAM.ListRoles(e.ctx(), &iam.ListRolesInput{})
+		return err
+	}
+	refused := func(what string, err error) {
+		t.Helper()
+		var re *smithyhttp.ResponseError
+		if !errors.As(err, &re) || re.HTTPStatusCode() != 403 {
+			t.Errorf("%s: err = %v, want HTTP 403", what, err)
+		}
+	}
+	setGuard := func(doc string) {
+		t.Helper()
+		if _, err := adminIAM.PutUserPolicy(e.ctx(), &iam.PutUserPolicyInput{UserName: aws.String(l.UserName),
+			PolicyName: aws.String(GuardPolicyName), PolicyDocument: aws.String(doc)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// The issued guard, expiring in an hour: moto denies already, as it does not read the date.
+	refused("iam:ListUsers with the guard on", listUsers())
+	// Authorization is really on: what the role does not allow is refused with or without the guard.
+	refused("iam:ListRoles, which the role does not allow", listRoles())
+
+	if _, err := adminIAM.DeleteUserPolicy(e.ctx(), &iam.DeleteUserPolicyInput{UserName: aws.String(l.UserName),
+		PolicyName: aws.String(GuardPolicyName)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := listUsers(); err != nil {
+		t.Fatalf("iam:ListUsers without the guard: %v; the role's Allow does not work, so the refusals above prove nothing", err)
+	}
+	refused("iam:ListRoles without the guard", listRoles())
+
+	// A guard a year ahead: AWS would let the request through (the evaluator says so); moto refuses it, because it
+	// enforces the Deny and ignores the date.
+	ahead := GuardDocument(time.Now().Add(365 * 24 * time.Hour))
+	if denied, err := explicitlyDenied(ahead, policyRequest{"iam:ListUsers", "*", time.Now()}); err != nil || denied {
+		t.Fatalf("the evaluator denies under a guard a year ahead: %v %v", denied, err)
+	}
+	setGuard(ahead)
+	refused("iam:ListUsers under a guard a year ahead (moto ignores its date)", listUsers())
+	// And a guard dated in the past, what AWS enforces once the lease expired.
+	setGuard(GuardDocument(time.Now().Add(-time.Minute)))
+	refused("iam:ListUsers under a guard already past", listUsers())
+
+	if err := i.Revoke(e.ctx(), l); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// guardDocumentOf reads a user's guard policy back from AWS, URL-decoded as IAM returns it encoded.
+func guardDocumentOf(t *testing.T, c *iam.Client, user string) string {
+	t.Helper()
+	out, err := c.GetUserPolicy(testCtx(t), &iam.GetUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String(GuardPolicyName)})
+	if err != nil {
+		t.Fatalf("reading the guard of IAM user %s: %v", user, err)
+	}
+	doc, err := url.QueryUnescape(aws.ToString(out.PolicyDocument))
+	if err != nil {
+		t.Fatalf("decoding the guard of IAM user %s: %v", user, err)
+	}
+	return doc
+}

@@ -56,6 +56,7 @@ say() { printf '==> %s\n' "$*"; }
 # ---- the provider, moto, and a CLI config that uses this build ------------------------------------------------
 go build -o "$work/plugins/terraform-provider-awsdynamic" .
 
+: >"$motolog" # exists before moto writes to it: the port is read from it below
 MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_RECORDER_FILEPATH="$work/moto_recording" PYTHONUNBUFFERED=1 \
   setsid "$PY" -m moto.server -H 127.0.0.1 -p 0 >"$motolog" 2>&1 </dev/null &
 moto_pid=$!

@@ -41,12 +41,12 @@ if [[ -d examples ]]; then
   "$CLI" fmt -recursive examples/
 fi
 
-case $("$CLI" version | head -n 1) in
+case $("$CLI" version | sed -n 1p) in
   OpenTofu*) host=registry.opentofu.org ;;
   *) host=registry.terraform.io ;;
 esac
 
-echo "+ exporting the provider schema with $("$CLI" version | head -n 1)"
+echo "+ exporting the provider schema with $("$CLI" version | sed -n 1p)"
 plugin_dir=$work/schema/plugins/$host/hashicorp/$PROVIDER/0.0.1/$(go env GOOS)_$(go env GOARCH)
 go build -o "$plugin_dir/terraform-provider-$PROVIDER" .
 printf 'provider "%s" {}\n' "$PROVIDER" >"$work/schema/main.tf"

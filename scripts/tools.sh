@@ -121,13 +121,13 @@ go_install tfplugindocs "$TFPLUGINDOCS_VERSION" github.com/hashicorp/terraform-p
 
 # ---- OpenTofu (always; `make testacc-tofu` and docs generation use it) --------
 TOFU=$BIN/tofu
-tofu_version() { "$1" version 2>/dev/null | head -n 1 | awk '{ print $2 }'; }
+tofu_version() { "$1" version 2>/dev/null | awk 'NR == 1 { print $2 }'; }
 
 if [[ ! -x $TOFU || "$(tofu_version "$TOFU")" != "$TOFU_VERSION" ]]; then
   log "building OpenTofu $TOFU_VERSION from source (a few minutes on a cold Go build cache) ..."
   tofu_json=$(cd "$TOOLS" && go mod download -json "github.com/opentofu/opentofu@$TOFU_VERSION") ||
     die "OpenTofu $TOFU_VERSION: go mod download failed"
-  tofu_src=$(printf '%s\n' "$tofu_json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' | head -n 1)
+  tofu_src=$(printf '%s\n' "$tofu_json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' | sed -n 1p)
   [[ -n $tofu_src && -d $tofu_src ]] || die "OpenTofu $TOFU_VERSION: no source Dir in: $tofu_json"
   # version.dev=no makes it report "v1.12.6" instead of "v1.12.6-dev", as
   # OpenTofu's release builds do.
@@ -141,16 +141,16 @@ fi
 
 # ---- Terraform CLI for the acceptance tests ----------------------------------
 # Prefer a real `terraform` >= $TERRAFORM_MIN_VERSION on PATH, else OpenTofu.
-version_ge() { [[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n 1)" == "$2" ]]; }
+version_ge() { [[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | sed -n 1p)" == "$2" ]]; }
 
 TERRAFORM=$TOFU
 TERRAFORM_NAME=tofu
 TF_ACC_PROVIDER_HOST=registry.opentofu.org
 if tf_path=$(command -v terraform 2>/dev/null); then
   tf_path=$(readlink -f "$tf_path")
-  tf_version=$("$tf_path" version 2>/dev/null | head -n 1 | awk '{ print $2 }')
+  tf_version=$("$tf_path" version 2>/dev/null | awk 'NR == 1 { print $2 }')
   tf_version=${tf_version#v}
-  case $("$tf_path" version 2>/dev/null | head -n 1) in
+  case $("$tf_path" version 2>/dev/null | sed -n 1p) in
     Terraform\ v*)
       if [[ -n $tf_version ]] && version_ge "$tf_version" "$TERRAFORM_MIN_VERSION"; then
         TERRAFORM=$tf_path
@@ -177,7 +177,7 @@ fi
 mv -f "$TOOLS/env.sh.tmp" "$TOOLS/env.sh"
 
 # ---- summary -----------------------------------------------------------------
-terraform_version=$("$TERRAFORM" version 2>/dev/null | head -n 1 | awk '{ print $2 }')
+terraform_version=$("$TERRAFORM" version 2>/dev/null | awk 'NR == 1 { print $2 }')
 printf '%-14s %-10s %s\n' \
   moto "$got_moto" "$VENV/bin/python (flask $got_flask, flask-cors $got_flask_cors)" \
   golangci-lint "$(go_bin_module_version "$BIN/golangci-lint")" "$BIN/golangci-lint" \

@@ -118,6 +118,9 @@ func New(ctx context.Context, s Settings) (*Clients, error) {
 			d.Timeout = dialTimeout
 		}).WithTransportOptions(func(t *http.Transport) {
 			t.TLSHandshakeTimeout = dialTimeout
+			// Revoke and issue fan out one call per object; with the default 10 idle connections per host every
+			// fan-out past ten opens (and handshakes) new connections. Keep enough for -parallelism times that.
+			t.MaxIdleConnsPerHost = 256
 		})))
 	}
 	if s.AccessKey != "" || s.SecretKey != "" {

@@ -61,7 +61,7 @@ die() { printf 'tools.sh: %s\n' "$*" >&2; exit 1; }
 # Module version recorded in a Go binary's build info ("" if unknown).
 go_bin_module_version() {
   [[ -x $1 ]] || return 0
-  go version -m "$1" 2>/dev/null | awk '$1 == "mod" { print $3; exit }'
+  go version -m "$1" 2>/dev/null | awk '$1 == "mod" && v == "" { v = $3 } END { print v }'
 }
 
 # ---- Python venv with moto -------------------------------------------------

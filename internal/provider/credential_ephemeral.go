@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
@@ -133,6 +134,12 @@ func (e *credentialEphemeral) Renew(ctx context.Context, req ephemeral.RenewRequ
 	if l == nil {
 		return
 	}
+	gate := openLeases.gate(l.ID)
+	gate.mu.Lock()
+	defer gate.mu.Unlock()
+	if gate.closed {
+		return // Terraform renewed while it closed: renewing now would put the guard back on a user being deleted
+	}
 	var window int64
 	if b, d := req.Private.GetKey(ctx, "renew_before"); !d.HasError() {
 		_, _ = fmt.Sscanf(string(b), "%d", &window)
@@ -158,7 +165,35 @@ func (e *credentialEphemeral) Close(ctx context.Context, req ephemeral.CloseRequ
 	if l == nil {
 		return
 	}
+	gate := openLeases.gate(l.ID)
+	gate.mu.Lock()
+	defer gate.mu.Unlock()
+	gate.closed = true
 	if err := e.data.issuer.Revoke(ctx, l); err != nil {
 		resp.Diagnostics.AddError("Credential Not Revoked", fmt.Sprintf("Lease %s could not be fully revoked at the end of the run. Its expiry guard still stops the key at %s, and `terraform-provider-awsdynamic sweep` removes the user after that.\n\n%s", l.ID, formatTime(l.ExpiresAt), err))
 	}
+}
+
+// openLeases serializes Renew and Close of one ephemeral lease. Terraform can send a Renew while it closes the
+// resource (its renewal loop lets go of its lock before calling Close); that Renew must wait for Close and then do
+// nothing, or it re-creates the expiry guard on a user Close is deleting and DeleteUser fails.
+var openLeases = &leaseGates{gates: map[string]*leaseGate{}}
+
+type leaseGates struct {
+	mu    sync.Mutex
+	gates map[string]*leaseGate
+}
+
+type leaseGate struct {
+	mu     sync.Mutex
+	closed bool
+}
+
+func (g *leaseGates) gate(id string) *leaseGate {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.gates[id] == nil {
+		g.gates[id] = &leaseGate{}
+	}
+	return g.gates[id]
 }

@@ -132,6 +132,11 @@ func (r *credentialResource) ModifyPlan(ctx context.Context, req resource.Modify
 	now := r.data.clock.Now()
 	window, _ := parseKnownDuration(plan.RenewBefore, 0)
 	window = renewWindow(window, l)
+	if l.Kind == lease.IAMUser && l.AccessKeyID == "" {
+		// The key is gone (see Read): a new credential replaces the user that is left.
+		plan.AccessKeyID, plan.SecretAccessKey = types.StringUnknown(), types.StringUnknown()
+		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("access_key_id"))
+	}
 
 	// Credentials of another kind, another user path or another role name cannot be changed in place.
 	var sr, pr roleArgs
@@ -258,14 +263,24 @@ func (r *credentialResource) Read(ctx context.Context, req resource.ReadRequest,
 	if l == nil {
 		return
 	}
-	exists, err := r.data.issuer.Exists(ctx, l)
+	present, err := r.data.issuer.Presence(ctx, l)
 	if err != nil {
 		resp.Diagnostics.AddError("Credential Not Read", fmt.Sprintf("Could not check lease %s in AWS.\n\n%s", l.ID, err))
 		return
 	}
-	if !exists {
-		// The user or its key is gone: nothing of this lease can leak any more, and a plan issues a new one.
-		resp.Diagnostics.AddWarning("Credential Gone", fmt.Sprintf("The IAM user or access key of lease %s no longer exists in AWS; it is removed from state and will be issued again.", l.ID))
+	if present.User && !present.Key {
+		// A revoke that failed after deleting the key (or a key deleted by hand): the user is still there, so the
+		// credential stays in state until destroy or a replacement revokes it.
+		resp.Diagnostics.AddWarning("Credential Key Gone", fmt.Sprintf("The access key of lease %s no longer exists, but its IAM user %q does; the credential is kept so that destroy (or its replacement) removes the user.", l.ID, l.UserName))
+		l.AccessKeyID = ""
+		m.AccessKeyID = types.StringValue("")
+		resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
+		resp.Diagnostics.Append(setPrivateLease(ctx, resp.Private, l)...)
+		return
+	}
+	if !present.User {
+		// The user is gone: nothing of this lease can leak any more, and a plan issues a new one.
+		resp.Diagnostics.AddWarning("Credential Gone", fmt.Sprintf("The IAM user of lease %s no longer exists in AWS; it is removed from state and will be issued again.", l.ID))
 		resp.State.RemoveResource(ctx)
 		return
 	}

@@ -42,8 +42,10 @@ type credentialArgs struct {
 var credentialArgDescriptions = map[string]string{
 	"role": "The role to issue from: `role = awsdynamic_role.deploy` passes the whole role resource (its `id` is " +
 		"dropped), or write the role's arguments as an object literal.",
-	"ttl": "Lease TTL as a Go duration (`\"2h\"`). Default: the role's `default_ttl`, then the provider's. Capped at " +
-		"the role's (or provider's) `max_ttl`. Changing it renews the lease with the new TTL, without new keys.",
+	"ttl": "Lease TTL as a Go duration (`\"2h\"`). For `iam_user`: default the role's `default_ttl`, then the provider's, " +
+		"capped at the role's (or provider's) `max_ttl`; changing it renews the lease with the new TTL, without new keys. " +
+		"For the STS kinds: default the role's `default_sts_ttl`, then 1h, capped at `max_sts_ttl` and AWS's range " +
+		"(15m–12h for `assumed_role`, 15m–36h otherwise); changing it replaces the credential.",
 	"display_name": "Fed to the username template as `.DisplayName`, e.g. the pipeline or person the credential is for.",
 	"renew_before": "Renewal window as a Go duration: a refresh (or, for the ephemeral resource, Terraform's renew " +
 		"call) inside this window before expiry renews the lease. Default: a third of the TTL.",
@@ -105,9 +107,22 @@ func validateCredentialArgs(ctx context.Context, a credentialArgs, data *provide
 		diags.AddAttributeWarning(path.Root("ttl"), "TTL Capped At Maximum",
 			fmt.Sprintf("ttl (%s) is longer than the role's max_ttl (%s); the lease will be issued for %s, as Vault does.", fmtDuration(ttl), fmtDuration(role.MaxTTL), fmtDuration(role.MaxTTL)))
 	}
-	if !a.MFACode.IsNull() && !a.MFACode.IsUnknown() {
-		if err := lease.ValidateMFACode(a.MFACode.ValueString()); err != nil {
-			diags.AddAttributeError(path.Root("mfa_code"), "Invalid MFA Code", fmt.Sprintf("mfa_code must be the 6 digits your MFA device shows: %s.", err))
+	// role_arn, role_session_name, mfa_code and an STS ttl against the role: the engine's own check, which Issue
+	// repeats before any call.
+	if !ttlOK {
+		unknown["ttl"] = true
+	}
+	for name, v := range map[string]types.String{"role_arn": a.RoleARN, "role_session_name": a.RoleSessionName, "mfa_code": a.MFACode} {
+		if v.IsUnknown() {
+			unknown[name] = true
+		}
+	}
+	req := lease.Request{TTL: ttl, RoleARN: a.RoleARN.ValueString(), RoleSessionName: a.RoleSessionName.ValueString(), MFACode: a.MFACode.ValueString()}
+	for _, p := range role.ValidateRequest(req, unknown) {
+		if p.Warning {
+			diags.AddAttributeWarning(path.Root(p.Attribute), p.Summary, p.Detail)
+		} else {
+			diags.AddAttributeError(path.Root(p.Attribute), p.Summary, p.Detail)
 		}
 	}
 }

@@ -3,15 +3,20 @@ package provider_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/lease"
 )
 
 // examplesDir is examples/ at the repository root, seen from this package's directory (where go test runs).
@@ -21,8 +26,8 @@ const examplesDir = "../../examples"
 // each is `fmt -check` clean, and each that needs only this provider passes `validate` against a provider binary
 // built from this tree. The docs render these files, so a renamed attribute breaks this test, not the docs.
 //
-// Examples that also use hashicorp/aws only get `fmt -check`: validating them needs the aws provider's schema,
-// and the tests have no registry to download it from.
+// Examples that also use another provider (hashicorp/aws; hashicorp/vault in the Vault migration guide) only get
+// `fmt -check`: validating them needs that provider's schema, and the tests have no registry to download it from.
 func TestExamples(t *testing.T) {
 	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
 	if cli == "" {
@@ -71,8 +76,8 @@ provider "awsdynamic" {
 			if out, err := runCLI(t, cli, "", dir, "fmt", "-check", "-diff"); err != nil {
 				t.Errorf("%s is not formatted (run `make fmt`): %v\n%s", rel, err, out)
 			}
-			if strings.Contains(readTF(t, dir), "hashicorp/aws") {
-				t.Logf("%s uses hashicorp/aws: fmt -check only (validating it needs the aws provider from a registry)", rel)
+			if others := otherProviders(readTF(t, dir)); len(others) > 0 {
+				t.Logf("%s uses %s: fmt -check only (validating it needs them from a registry)", rel, strings.Join(others, ", "))
 				return
 			}
 			if out, err := validateExample(t, cli, rc, dir); err != nil {
@@ -97,6 +102,35 @@ data "awsdynamic_caller_identity" "examples_test" {}
 	}
 	writeFile(t, filepath.Join(work, "zz_examples_test.tf"), extra)
 	return runCLI(t, cli, rc, work, "validate")
+}
+
+// providerSource matches a `source = "..."` whose value has the shape of a provider address ([host/]namespace/type),
+// which a module's local path or a resource's file path does not.
+var providerSource = regexp.MustCompile(`\bsource\s*=\s*"((?:[a-z0-9.-]+/)?[a-z0-9-]+/[a-z0-9-]+)"`)
+
+// providerBlock matches a provider block, whose provider a configuration needs even without required_providers.
+var providerBlock = regexp.MustCompile(`(?m)^\s*provider\s+"([a-z0-9-]+)"`)
+
+// otherProviders lists the providers besides this one that src requires.
+func otherProviders(src string) []string {
+	var out []string
+	add := func(p string) {
+		if p != "awsdynamic/awsdynamic" && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	for _, m := range providerSource.FindAllStringSubmatch(src, -1) {
+		add(m[1])
+	}
+	if len(out) == 0 {
+		// Undeclared, a provider "<name>" block means hashicorp/<name> to the CLI (this one's is added as ours).
+		for _, m := range providerBlock.FindAllStringSubmatch(src, -1) {
+			if m[1] != "awsdynamic" {
+				add("hashicorp/" + m[1])
+			}
+		}
+	}
+	return out
 }
 
 const requiredProviders = `
@@ -222,5 +256,26 @@ func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The guard policy the "How expiry is enforced" guide shows is the engine's own document, byte for byte once
+// compacted: a change to the guard has to change the guide too.
+func TestExamples_guardPolicyIsTheEngines(t *testing.T) {
+	file := filepath.Join(examplesDir, "guides", "expiry-enforcement", "guard-policy.json")
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expires, err := lease.GuardExpiry(string(raw))
+	if err != nil {
+		t.Fatalf("%s is not a guard policy the engine accepts: %v", file, err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, raw); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := compact.String(), lease.GuardDocument(expires); got != want {
+		t.Errorf("%s is not the engine's guard policy (lease.GuardDocument):\n got: %s\nwant: %s", file, got, want)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/lease"
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/policy"
 )
 
 // roleResource is a validated credential recipe. It creates nothing in AWS: create and update check that what
@@ -66,7 +67,8 @@ func resourceRoleAttributes(nested bool) map[string]schema.Attribute {
 		case kindMap:
 			out[a.name] = schema.MapAttribute{Required: req, Optional: opt, ElementType: types.StringType, MarkdownDescription: a.desc}
 		case kindDocument:
-			out[a.name] = schema.StringAttribute{Required: req, Optional: opt, CustomType: policyDocumentType{}, MarkdownDescription: a.desc}
+			out[a.name] = schema.StringAttribute{Required: req, Optional: opt, CustomType: policyDocumentType{}, MarkdownDescription: a.desc,
+				PlanModifiers: []planmodifier.String{equivalentDocument{}}}
 		default:
 			s := schema.StringAttribute{Required: req, Optional: opt, MarkdownDescription: a.desc, Validators: stringValidators(a)}
 			if a.name == "name" && !nested {
@@ -76,6 +78,30 @@ func resourceRoleAttributes(nested bool) map[string]schema.Attribute {
 		}
 	}
 	return out
+}
+
+// equivalentDocument plans the document in state when the configured one means the same policy. The type's semantic
+// equality only covers values the provider returns (read, apply); without this, reformatting the configuration would
+// still plan an update of the role and of every credential issued from it. Terraform accepts a planned value that
+// differs from the configuration when it is the prior value: that is how it lets a provider disregard an equivalent
+// configuration.
+type equivalentDocument struct{}
+
+func (equivalentDocument) Description(context.Context) string {
+	return "Keeps the policy document in state when the configured one is equivalent (reformatted, reordered)."
+}
+
+func (m equivalentDocument) MarkdownDescription(ctx context.Context) string {
+	return m.Description(ctx)
+}
+
+func (equivalentDocument) PlanModifyString(_ context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() || req.StateValue.IsNull() || req.StateValue.IsUnknown() {
+		return
+	}
+	if eq, err := policy.Equivalent(req.StateValue.ValueString(), req.ConfigValue.ValueString()); err == nil && eq {
+		resp.PlanValue = req.StateValue
+	}
 }
 
 func stringValidators(a roleAttr) []validator.String {
@@ -96,8 +122,9 @@ func (r *roleResource) ValidateConfig(ctx context.Context, req resource.Validate
 		return
 	}
 	role, unknown := m.toRole(ctx, path.Empty(), &resp.Diagnostics)
-	// ValidateConfig runs before Configure: provider defaults are not known here, so the checks that depend on
-	// them (default_tags' share of the tag budget, the provider's max_ttl) run again at plan time in ModifyPlan.
+	// Terraform validates before it configures the provider, when r.data is nil, and validates again during plan
+	// once the provider is configured: the checks that depend on provider settings (default_tags' share of the tag
+	// budget, the provider's max_ttl) run then (TestAccRole_badInputsFailAtPlan checks both CLIs do so).
 	validateRole(role, unknown, r.data, path.Empty(), &resp.Diagnostics)
 }
 

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -90,7 +89,8 @@ func (a roleArgs) toRole(ctx context.Context, base path.Path, diags *diag.Diagno
 		}
 		d, err := time.ParseDuration(s)
 		if err != nil {
-			diags.AddAttributeError(base.AtName(name), "Invalid Duration", fmt.Sprintf("%s must be a Go duration string such as \"15m\" or \"1h\": %s.", name, err))
+			// The attribute's validator reports it; checks that need the value are skipped.
+			unknown[name] = true
 		}
 		return d
 	}

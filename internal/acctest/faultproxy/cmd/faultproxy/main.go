@@ -1,0 +1,124 @@
+// Command faultproxy runs the fault/latency proxy of package faultproxy in front of an AWS endpoint (a moto server),
+// for tools outside `go test`: scripts/bench.sh puts it between the provider and moto to add AWS-like latency.
+//
+//	faultproxy -target http://127.0.0.1:PORT [-latency 20ms] [-answer-unimplemented]
+//
+// It prints its own URL on the first line of stdout, then serves until SIGINT or SIGTERM. Two paths are its own:
+// GET /_faultproxy/stats answers {"calls": N, "counts": {"Action": N, ...}} for the calls since start or the last
+// reset; POST /_faultproxy/reset forgets them (the latency stays).
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/faultproxy"
+)
+
+// unimplemented are answers AWS gives that moto cannot: moto 5.x raises NotImplementedError (HTTP 500) for
+// iam:ListServiceSpecificCredentials, which the SDK then retries with backoff, so every revoke against moto pays
+// seconds AWS never charges. With -answer-unimplemented the proxy still forwards the call (it is counted and
+// delayed like any other) but replaces moto's 500 with what AWS answers for a user without such credentials.
+var unimplemented = map[string]string{
+	"ListServiceSpecificCredentials": `<ListServiceSpecificCredentialsResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">` +
+		`<ListServiceSpecificCredentialsResult><ServiceSpecificCredentials/></ListServiceSpecificCredentialsResult>` +
+		`<ResponseMetadata><RequestId>faultproxy-aws-answer</RequestId></ResponseMetadata>` +
+		`</ListServiceSpecificCredentialsResponse>`,
+}
+
+func main() {
+	target := flag.String("target", "", "URL of the endpoint to forward to (moto's), e.g. http://127.0.0.1:5000")
+	listen := flag.String("listen", "127.0.0.1:0", "address to listen on")
+	latency := flag.Duration("latency", 0, "delay added to every call before it is forwarded (AWS's round-trip time)")
+	answer := flag.Bool("answer-unimplemented", false,
+		"answer calls moto does not implement (HTTP 500) as AWS would; see the package comment")
+	flag.Parse()
+	if *target == "" {
+		fmt.Fprintln(os.Stderr, "faultproxy: -target is required")
+		os.Exit(2)
+	}
+
+	p, err := faultproxy.Start(*target)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "faultproxy:", err)
+		os.Exit(1)
+	}
+	// p listens on a port of its own, unused here: the handler below wraps p.ServeHTTP to add the admin paths.
+	defer p.Close()
+	p.SetLatency(*latency)
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "faultproxy:", err)
+		os.Exit(1)
+	}
+	srv := &http.Server{Handler: &handler{p: p, latency: *latency, answer: *answer}, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Printf("http://%s\n", ln.Addr())
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	go func() { <-sig; _ = srv.Close() }()
+	if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
+		fmt.Fprintln(os.Stderr, "faultproxy:", err)
+		os.Exit(1)
+	}
+}
+
+type handler struct {
+	p       *faultproxy.Proxy
+	latency time.Duration
+	answer  bool
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/_faultproxy/stats":
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"calls": h.p.Count(""), "counts": h.p.Counts()})
+		return
+	case "/_faultproxy/reset":
+		h.p.Reset() // Reset also clears the latency
+		h.p.SetLatency(h.latency)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if !h.answer {
+		h.p.ServeHTTP(w, r)
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	form, _ := url.ParseQuery(string(body))
+	canned, ok := unimplemented[form.Get("Action")]
+	if !ok {
+		h.p.ServeHTTP(w, r)
+		return
+	}
+	rec := httptest.NewRecorder()
+	h.p.ServeHTTP(rec, r)
+	if rec.Code == http.StatusInternalServerError {
+		w.Header().Set("Content-Type", "text/xml")
+		_, _ = io.WriteString(w, canned)
+		return
+	}
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
+}

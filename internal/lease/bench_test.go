@@ -1,0 +1,359 @@
+package lease
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/faultproxy"
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/moto"
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/awsconfig"
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/clock"
+)
+
+// The benchmarks of `make bench` (bench/README.md explains each figure). Every measured call goes through the
+// fault proxy with benchLatency added, on clients built exactly as the provider builds them (awsconfig.New: its
+// retryer, its transport), so the figures are the provider's. Beyond ns/op each reports, per operation:
+//
+//	calls/op              every call the proxy saw (IAM and, for issue, the propagation check's STS calls)
+//	round-trips/op        sequential round trips the proxy measured (faultproxy.RoundTrips), without the
+//	                      propagation check: the critical path the issue's targets speak of
+//	propagation-calls/op  sts:GetCallerIdentity calls of the propagation check (issue only)
+//	propagation-ms/op     from the end of CreateAccessKey to Issue's return: what the wait adds (issue only)
+//	new-conns/op          HTTP connections the SDK opened instead of reusing an idle one (see benchEnv.op)
+//	slowest-call-ms/op    the longest call as the proxy timed it (latency included), propagation check aside:
+//	                      above the latency, it is moto's time, which grows when moto serves many calls at once
+//
+// They never assert a time: with -benchtime=1x they are CI's smoke test of this file.
+
+const benchLatency = 20 * time.Millisecond
+
+var benchARNCounts = []int{1, 5, 10}
+
+// benchPropagation is the issuer's propagation policy: the defaults (PropagationPolicy.withDefaults: 3 successes in
+// a row, 2s max backoff, 2m timeout) but a short first pause, since moto accepts a new key at once.
+var benchPropagation = PropagationPolicy{InitialBackoff: 10 * time.Millisecond}
+
+func BenchmarkIssue(b *testing.B) {
+	// The schedule the provider uses against AWS, as a benchmark configuration line ("key: value", which benchstat
+	// keeps with the results that follow): the parent of sub-benchmarks runs once, before any result is printed.
+	p := PropagationPolicy{}.withDefaults()
+	fmt.Printf("propagation-schedule-aws: %d successes in a row; pause %s after a success and before the first retry "+
+		"(jittered to 50-100%%), x1.5 per further failure up to %s; timeout %s\n",
+		p.Successes, p.InitialBackoff, p.MaxBackoff, p.Timeout)
+	for _, n := range benchARNCounts {
+		b.Run(fmt.Sprintf("arns=%d", n), func(b *testing.B) {
+			e := newBenchEnv(b, n, true)
+			var m benchMetrics
+			for range b.N {
+				b.StopTimer()
+				e.resetProxy()
+				b.StartTimer()
+				l, _, err := e.measured.Issue(e.op(), e.role, Request{WaitForPropagation: true})
+				returned := time.Now()
+				b.StopTimer()
+				if err != nil {
+					b.Fatal(err)
+				}
+				m.add(e.settledCalls(), returned, e.newConns.Load())
+				if err := e.direct.Revoke(e.ctx, l); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+			m.report(b, true)
+		})
+	}
+}
+
+func BenchmarkRevoke(b *testing.B) {
+	for _, n := range benchARNCounts {
+		b.Run(fmt.Sprintf("arns=%d", n), func(b *testing.B) { benchRevoke(b, n, true) })
+	}
+}
+
+// BenchmarkRevokeMoto500 is BenchmarkRevoke against moto as it is: moto does not implement
+// iam:ListServiceSpecificCredentials and answers HTTP 500, which the provider's retryer retries with backoff. AWS
+// answers it at once, so BenchmarkRevoke replaces that 500 with AWS's answer; this one shows what moto costs.
+func BenchmarkRevokeMoto500(b *testing.B) {
+	b.Run("arns=1", func(b *testing.B) { benchRevoke(b, 1, false) })
+}
+
+func benchRevoke(b *testing.B, arns int, answerUnimplemented bool) {
+	e := newBenchEnv(b, arns, answerUnimplemented)
+	var m benchMetrics
+	for range b.N {
+		b.StopTimer()
+		l, _, err := e.direct.Issue(e.ctx, e.role, Request{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		e.resetProxy()
+		b.StartTimer()
+		err = e.measured.Revoke(e.op(), l)
+		returned := time.Now()
+		b.StopTimer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		m.add(e.settledCalls(), returned, e.newConns.Load())
+		b.StartTimer()
+	}
+	m.report(b, false)
+}
+
+// BenchmarkRenew moves one lease's expiry by a second per iteration (the fake clock moves), so every renewal
+// changes what AWS holds. Renewal does not depend on the role's policies.
+func BenchmarkRenew(b *testing.B) {
+	e := newBenchEnv(b, 1, true)
+	l, _, err := e.direct.Issue(e.ctx, e.role, Request{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = e.direct.Revoke(context.Background(), l) })
+	var m benchMetrics
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		e.clock.Advance(time.Second)
+		e.resetProxy()
+		b.StartTimer()
+		err := e.measured.Renew(e.op(), l, 0)
+		returned := time.Now()
+		b.StopTimer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		m.add(e.settledCalls(), returned, e.newConns.Load())
+		b.StartTimer()
+	}
+	m.report(b, false)
+}
+
+// benchEnv is one benchmark's view of the package's moto server (TestMain's): emptied, holding the role's policies,
+// with a latency proxy in front of it.
+type benchEnv struct {
+	b        *testing.B
+	ctx      context.Context
+	proxy    *faultproxy.Proxy
+	measured *Issuer // through the proxy: the calls that are measured
+	direct   *Issuer // straight to moto, no propagation check: arranging and cleaning up between iterations
+	clock    *clock.Fake
+	role     Role
+	newConns atomic.Int64 // connections the measured clients opened during the current operation
+}
+
+func newBenchEnv(b *testing.B, arns int, answerUnimplemented bool) *benchEnv {
+	b.Helper()
+	if motoServer == nil {
+		b.Skipf("%s is not set: the benchmarks need a moto server (run `make bench`)", moto.PythonEnv)
+	}
+	if err := motoServer.DisableAuth(); err != nil {
+		b.Fatal(err)
+	}
+	if err := motoServer.Reset(); err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	b.Cleanup(cancel)
+	proxy, err := faultproxy.Start(motoServer.URL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(proxy.Close)
+
+	e := &benchEnv{b: b, ctx: ctx, proxy: proxy, clock: clock.NewFake(time.Now().UTC().Truncate(time.Second))}
+	issuer := func(endpoint string, answer bool, p PropagationPolicy) (*Issuer, *awsconfig.Clients) {
+		c, err := awsconfig.New(ctx, awsconfig.Settings{
+			AccessKey: "AKIAIOSFODNN7EXAMPLE", SecretKey: "secret", Region: "us-east-1",
+			IAMEndpoint: endpoint, STSEndpoint: endpoint,
+			// Hermetic: nothing from the machine's ~/.aws.
+			SharedConfigFiles: []string{os.DevNull}, SharedCredentialsFiles: []string{os.DevNull},
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if answer {
+			// Wrapped after loading: the loader adjusts only the SDK's own client type (for AWS_CA_BUNDLE, say).
+			c.Config.HTTPClient = awsAnswers{c.Config.HTTPClient}
+			c.IAM = iam.NewFromConfig(c.Config, func(o *iam.Options) { o.BaseEndpoint = aws.String(endpoint) })
+			c.STS = sts.NewFromConfig(c.Config, func(o *sts.Options) { o.BaseEndpoint = aws.String(endpoint) })
+		}
+		return NewIssuer(Options{
+			IAM: c.IAM, STS: c.STS,
+			NewSTS:      func(p aws.CredentialsProvider) STSAPI { return c.NewSTS(p) },
+			Clock:       e.clock,
+			DefaultTags: map[string]string{"managed-by": "awsdynamic-bench"},
+			Propagation: p,
+		}), c
+	}
+	e.measured, _ = issuer(proxy.URL, answerUnimplemented, benchPropagation)
+	var root *awsconfig.Clients
+	e.direct, root = issuer(motoServer.URL, true, PropagationPolicy{})
+
+	// Customer-managed policies, as a real role would name: moto's AWS-managed ones are loaded too, but a role's
+	// own policies are the common case.
+	var policyARNs []string
+	for n := range arns {
+		out, err := root.IAM.CreatePolicy(ctx, &iam.CreatePolicyInput{
+			PolicyName:     aws.String(fmt.Sprintf("bench-%02d", n)),
+			PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`),
+		})
+		if err != nil {
+			b.Fatalf("arranging policy bench-%02d: %v", n, err)
+		}
+		policyARNs = append(policyARNs, aws.ToString(out.Policy.Arn))
+	}
+	e.role = Role{Name: "bench", CredentialType: IAMUser, PolicyARNs: policyARNs, DefaultTTL: time.Hour, MaxTTL: 24 * time.Hour}
+
+	// One issue and revoke through the proxy before measuring: the first calls after moto's reset pay for moto
+	// building its backends and for the clients' first connections, which no later operation pays.
+	e.resetProxy()
+	l, _, err := e.measured.Issue(ctx, e.role, Request{WaitForPropagation: true})
+	if err != nil {
+		b.Fatalf("warming up: %v", err)
+	}
+	if err := e.measured.Revoke(ctx, l); err != nil {
+		b.Fatalf("warming up: %v", err)
+	}
+	b.ResetTimer()
+	return e
+}
+
+// resetProxy forgets the calls so far; Reset also drops the latency, which is put back.
+func (e *benchEnv) resetProxy() {
+	e.proxy.Reset()
+	e.proxy.SetLatency(benchLatency)
+	e.newConns.Store(0)
+}
+
+// op is the context of one measured operation: it counts the connections the SDK could not take from its idle
+// pool. Against AWS each of those pays a TCP and a TLS handshake (about two more round trips) before its call;
+// against the proxy on loopback it costs next to nothing, so only the count tells.
+func (e *benchEnv) op() context.Context {
+	return httptrace.WithClientTrace(e.ctx, &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+		if !info.Reused {
+			e.newConns.Add(1)
+		}
+	}})
+}
+
+// settledCalls returns the proxy's calls once each has its end time: the proxy records it just after the answer
+// is written, so the client can be a step ahead.
+func (e *benchEnv) settledCalls() []faultproxy.Call {
+	deadline := time.Now().Add(time.Second)
+	for {
+		calls := e.proxy.Calls()
+		settled := true
+		for _, c := range calls {
+			if c.End.IsZero() {
+				settled = false
+				break
+			}
+		}
+		if settled || time.Now().After(deadline) {
+			return calls
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// benchMetrics adds up the proxy's view of each operation.
+type benchMetrics struct {
+	ops, calls, roundTrips, propagationCalls int
+	newConns                                 int64
+	propagation, slowest                     time.Duration
+}
+
+func (m *benchMetrics) add(calls []faultproxy.Call, returned time.Time, newConns int64) {
+	m.ops++
+	m.newConns += newConns
+	m.calls += len(calls)
+	var engine []faultproxy.Call
+	var keyCreated time.Time
+	var slowest time.Duration
+	for _, c := range calls {
+		if c.Action != "GetCallerIdentity" {
+			slowest = max(slowest, c.End.Sub(c.Start))
+		}
+		switch c.Action {
+		case "GetCallerIdentity":
+			m.propagationCalls++
+		case "CreateAccessKey":
+			keyCreated = c.End
+			engine = append(engine, c)
+		default:
+			engine = append(engine, c)
+		}
+	}
+	m.roundTrips += faultproxy.RoundTrips(engine)
+	m.slowest += slowest
+	if !keyCreated.IsZero() {
+		m.propagation += returned.Sub(keyCreated)
+	}
+}
+
+func (m *benchMetrics) report(b *testing.B, propagation bool) {
+	if m.ops == 0 {
+		return
+	}
+	n := float64(m.ops)
+	b.ReportMetric(float64(m.calls)/n, "calls/op")
+	b.ReportMetric(float64(m.roundTrips)/n, "round-trips/op")
+	b.ReportMetric(float64(m.newConns)/n, "new-conns/op")
+	b.ReportMetric(float64(m.slowest.Microseconds())/1000/n, "slowest-call-ms/op")
+	if propagation {
+		b.ReportMetric(float64(m.propagationCalls)/n, "propagation-calls/op")
+		b.ReportMetric(float64(m.propagation.Microseconds())/1000/n, "propagation-ms/op")
+	}
+}
+
+// awsAnswers stands in for AWS where moto cannot: moto 5.x answers iam:ListServiceSpecificCredentials with HTTP 500
+// (NotImplementedError), which the SDK retries with backoff. The call still goes out, through the proxy, and is
+// counted and delayed; only moto's 500 is replaced with AWS's answer for a user with no such credentials.
+type awsAnswers struct{ next aws.HTTPClient }
+
+const lsscAnswer = `<ListServiceSpecificCredentialsResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">` +
+	`<ListServiceSpecificCredentialsResult><ServiceSpecificCredentials/></ListServiceSpecificCredentialsResult>` +
+	`<ResponseMetadata><RequestId>bench-aws-answer</RequestId></ResponseMetadata></ListServiceSpecificCredentialsResponse>`
+
+func (a awsAnswers) Do(r *http.Request) (*http.Response, error) {
+	if r.Body == nil {
+		return a.next.Do(r)
+	}
+	body, err := io.ReadAll(r.Body)
+	_ = r.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	resp, err := a.next.Do(r)
+	if err != nil || resp.StatusCode != http.StatusInternalServerError {
+		return resp, err
+	}
+	if form, _ := url.ParseQuery(string(body)); form.Get("Action") != "ListServiceSpecificCredentials" {
+		return resp, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	return &http.Response{
+		Status: "200 OK", StatusCode: http.StatusOK, Proto: resp.Proto, ProtoMajor: resp.ProtoMajor, ProtoMinor: resp.ProtoMinor,
+		Header:        http.Header{"Content-Type": []string{"text/xml"}},
+		Body:          io.NopCloser(strings.NewReader(lsscAnswer)),
+		ContentLength: int64(len(lsscAnswer)),
+		Request:       r,
+	}, nil
+}

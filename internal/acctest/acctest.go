@@ -146,6 +146,12 @@ func STS(creds aws.CredentialsProvider) *sts.Client {
 // ProviderBlock is the provider configuration that points at moto with static root keys; extra is inserted into
 // the block verbatim.
 func ProviderBlock(extra string) string {
+	return ProviderBlockAt(Moto.URL, RootAccessKey, RootSecretKey, extra)
+}
+
+// ProviderBlockAt is ProviderBlock with both endpoints at url (a fault proxy in front of moto, say) and the given
+// root keys.
+func ProviderBlockAt(url, accessKey, secretKey, extra string) string {
 	return fmt.Sprintf(`
 provider "awsdynamic" {
   access_key = %q
@@ -157,7 +163,7 @@ provider "awsdynamic" {
   }
 %s
 }
-`, RootAccessKey, RootSecretKey, Region, Moto.URL, Moto.URL, extra)
+`, accessKey, secretKey, Region, url, url, extra)
 }
 
 // Factories serves the provider in-process with the given options (a fake clock, a proxy transport).

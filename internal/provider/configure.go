@@ -19,8 +19,6 @@ func configuredData(v any, diags *diag.Diagnostics) *providerData {
 	return d
 }
 
-func newDiags() *diag.Diagnostics { return &diag.Diagnostics{} }
-
 // accountID names the account for messages; unknown when credential validation was skipped.
 func (d *providerData) accountID() string {
 	if d.identity == nil {

@@ -128,15 +128,12 @@ func (e *credentialEphemeral) Open(ctx context.Context, req ephemeral.OpenReques
 
 func (e *credentialEphemeral) Renew(ctx context.Context, req ephemeral.RenewRequest, resp *ephemeral.RenewResponse) {
 	ctx = maskSecrets(ctx)
-	raw, d := req.Private.GetKey(ctx, privateLeaseKey)
-	resp.Diagnostics.Append(d...)
-	l := leaseFromPrivate(raw, &resp.Diagnostics)
+	l := privateLease(ctx, req.Private, &resp.Diagnostics)
 	if l == nil {
 		return
 	}
-	gate := openLeases.gate(l.ID)
-	gate.mu.Lock()
-	defer gate.mu.Unlock()
+	gate, unlock := openLeases.lock(l.ID)
+	defer unlock()
 	if gate.closed {
 		return // Terraform renewed while it closed: renewing now would put the guard back on a user being deleted
 	}
@@ -159,15 +156,12 @@ func (e *credentialEphemeral) Renew(ctx context.Context, req ephemeral.RenewRequ
 
 func (e *credentialEphemeral) Close(ctx context.Context, req ephemeral.CloseRequest, resp *ephemeral.CloseResponse) {
 	ctx = maskSecrets(ctx)
-	raw, d := req.Private.GetKey(ctx, privateLeaseKey)
-	resp.Diagnostics.Append(d...)
-	l := leaseFromPrivate(raw, &resp.Diagnostics)
+	l := privateLease(ctx, req.Private, &resp.Diagnostics)
 	if l == nil {
 		return
 	}
-	gate := openLeases.gate(l.ID)
-	gate.mu.Lock()
-	defer gate.mu.Unlock()
+	gate, unlock := openLeases.lock(l.ID)
+	defer unlock()
 	gate.closed = true
 	if err := e.data.issuer.Revoke(ctx, l); err != nil {
 		resp.Diagnostics.AddError("Credential Not Revoked", fmt.Sprintf("Lease %s could not be fully revoked at the end of the run. Its expiry guard still stops the key at %s, and `terraform-provider-awsdynamic sweep` removes the user after that.\n\n%s", l.ID, formatTime(l.ExpiresAt), err))
@@ -189,11 +183,15 @@ type leaseGate struct {
 	closed bool
 }
 
-func (g *leaseGates) gate(id string) *leaseGate {
+// lock takes the gate of lease id; unlock releases it.
+func (g *leaseGates) lock(id string) (gate *leaseGate, unlock func()) {
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.gates[id] == nil {
-		g.gates[id] = &leaseGate{}
+	gate = g.gates[id]
+	if gate == nil {
+		gate = &leaseGate{}
+		g.gates[id] = gate
 	}
-	return g.gates[id]
+	g.mu.Unlock()
+	gate.mu.Lock()
+	return gate, gate.mu.Unlock
 }

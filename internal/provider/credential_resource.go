@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -123,9 +122,7 @@ func (r *credentialResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	raw, d := req.Private.GetKey(ctx, privateLeaseKey)
-	resp.Diagnostics.Append(d...)
-	l := leaseFromPrivate(raw, &resp.Diagnostics)
+	l := privateLease(ctx, req.Private, &resp.Diagnostics)
 	if l == nil {
 		return
 	}
@@ -138,12 +135,17 @@ func (r *credentialResource) ModifyPlan(ctx context.Context, req resource.Modify
 		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("access_key_id"))
 	}
 
-	// Credentials of another kind, another user path or another role name cannot be changed in place.
 	var sr, pr roleArgs
 	resp.Diagnostics.Append(state.Role.As(ctx, &sr, basetypes.ObjectAsOptions{UnhandledUnknownAsEmpty: true})...)
 	resp.Diagnostics.Append(plan.Role.As(ctx, &pr, basetypes.ObjectAsOptions{UnhandledUnknownAsEmpty: true})...)
-	for _, name := range replacingRoleAttrs(l.Kind) {
-		if !roleAttrValue(sr, name).Equal(roleAttrValue(pr, name)) {
+	// The name is in the user's name and tags, the type and path are fixed at CreateUser; everything else of an
+	// iam_user role changes in place.
+	for name, changed := range map[string]bool{
+		"name":            !sr.Name.Equal(pr.Name),
+		"credential_type": !sr.CredentialType.Equal(pr.CredentialType),
+		"user_path":       !sr.UserPath.Equal(pr.UserPath),
+	} {
+		if changed {
 			resp.RequiresReplace = append(resp.RequiresReplace, path.Root("role").AtName(name))
 		}
 	}
@@ -170,24 +172,6 @@ func (r *credentialResource) ModifyPlan(ctx context.Context, req resource.Modify
 		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("role"))
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
-}
-
-// replacingRoleAttrs are the role arguments whose change needs a new credential: the name is in the user's name
-// and tags, the type and path are fixed at CreateUser. Everything else of an iam_user role changes in place.
-func replacingRoleAttrs(kind lease.CredentialType) []string {
-	return []string{"name", "credential_type", "user_path"}
-}
-
-func roleAttrValue(r roleArgs, name string) attr.Value {
-	switch name {
-	case "name":
-		return r.Name
-	case "credential_type":
-		return r.CredentialType
-	case "user_path":
-		return r.UserPath
-	}
-	return types.StringNull()
 }
 
 func (r *credentialResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -254,12 +238,7 @@ func (r *credentialResource) Read(ctx context.Context, req resource.ReadRequest,
 	}
 	var m credentialModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	raw, d := req.Private.GetKey(ctx, privateLeaseKey)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	l := leaseFromPrivate(raw, &resp.Diagnostics)
+	l := privateLease(ctx, req.Private, &resp.Diagnostics)
 	if l == nil {
 		return
 	}
@@ -303,12 +282,7 @@ func (r *credentialResource) Update(ctx context.Context, req resource.UpdateRequ
 	var plan, state credentialModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	raw, d := req.Private.GetKey(ctx, privateLeaseKey)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	l := leaseFromPrivate(raw, &resp.Diagnostics)
+	l := privateLease(ctx, req.Private, &resp.Diagnostics)
 	if l == nil {
 		return
 	}
@@ -342,9 +316,7 @@ func (r *credentialResource) Update(ctx context.Context, req resource.UpdateRequ
 
 func (r *credentialResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	ctx = maskSecrets(ctx)
-	raw, d := req.Private.GetKey(ctx, privateLeaseKey)
-	resp.Diagnostics.Append(d...)
-	l := leaseFromPrivate(raw, &resp.Diagnostics)
+	l := privateLease(ctx, req.Private, &resp.Diagnostics)
 	if l == nil {
 		return
 	}

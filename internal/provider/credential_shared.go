@@ -215,8 +215,19 @@ func issueDiagnostic(diags *diag.Diagnostics, role string, err error) {
 	diags.AddError("Credential Not Issued", fmt.Sprintf("No credential was issued from role %q. Fix the cause below and apply again.\n\n%s", role, detail))
 }
 
-// leaseFromPrivate reads the lease kept beside a credential.
-func leaseFromPrivate(raw []byte, diags *diag.Diagnostics) *lease.Lease {
+// privateGetter is the read side of private state (managed) and private data (ephemeral) alike.
+type privateGetter interface {
+	GetKey(context.Context, string) ([]byte, diag.Diagnostics)
+}
+
+// privateLease reads the lease kept beside a credential. Nil, with a diagnostic, when it is missing or unreadable,
+// or when diags already holds an error.
+func privateLease(ctx context.Context, p privateGetter, diags *diag.Diagnostics) *lease.Lease {
+	raw, d := p.GetKey(ctx, privateLeaseKey)
+	diags.Append(d...)
+	if diags.HasError() {
+		return nil
+	}
 	if len(raw) == 0 {
 		diags.AddError("Lease Missing", "The credential's lease record is missing from its private state. This is a bug in the provider: please report it.")
 		return nil

@@ -50,18 +50,7 @@ func startFaultProxy(t *testing.T) *faultproxy.Proxy {
 // proxiedProvider is acctest.ProviderBlock with both endpoints at url, so that every IAM and STS call of the
 // provider passes the proxy there.
 func proxiedProvider(url, extra string) string {
-	return fmt.Sprintf(`
-provider "awsdynamic" {
-  access_key = %q
-  secret_key = %q
-  region     = %q
-  endpoints {
-    iam = %q
-    sts = %q
-  }
-%s
-}
-`, acctest.RootAccessKey, acctest.RootSecretKey, acctest.Region, url, url, extra)
+	return acctest.ProviderBlockAt(url, acctest.RootAccessKey, acctest.RootSecretKey, extra)
 }
 
 // leaseUserNames lists the IAM users under the provider's default path, straight from moto.

@@ -204,17 +204,7 @@ func enforceAuth(t *testing.T) func() {
 }
 
 func rootProvider(url, accessKey, secretKey string) string {
-	return fmt.Sprintf(`
-provider "awsdynamic" {
-  access_key = %q
-  secret_key = %q
-  region     = %q
-  endpoints {
-    iam = %q
-    sts = %q
-  }
-}
-`, accessKey, secretKey, acctest.Region, url, url)
+	return acctest.ProviderBlockAt(url, accessKey, secretKey, "")
 }
 
 // deniedAction matches the diagnostic of a call the root identity may not make: the engine's own wording for a

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/lease"
@@ -129,17 +131,22 @@ func (r *roleResource) ValidateConfig(ctx context.Context, req resource.Validate
 }
 
 func (r *roleResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	r.apply(ctx, req.Plan, &resp.State, &resp.Diagnostics)
+}
+
+// apply is create and update alike: check what the role refers to, then keep the plan as state.
+func (r *roleResource) apply(ctx context.Context, plan tfsdk.Plan, state *tfsdk.State, diags *diag.Diagnostics) {
 	var m roleModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
+	diags.Append(plan.Get(ctx, &m)...)
+	if diags.HasError() {
 		return
 	}
-	r.checkRemote(ctx, m, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	r.checkRemote(ctx, m, diags)
+	if diags.HasError() {
 		return
 	}
 	m.ID = m.Name
-	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
+	diags.Append(state.Set(ctx, m)...)
 }
 
 func (r *roleResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -147,17 +154,7 @@ func (r *roleResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 }
 
 func (r *roleResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var m roleModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	r.checkRemote(ctx, m, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	m.ID = m.Name
-	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
+	r.apply(ctx, req.Plan, &resp.State, &resp.Diagnostics)
 }
 
 func (r *roleResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {
@@ -165,21 +162,16 @@ func (r *roleResource) Delete(context.Context, resource.DeleteRequest, *resource
 }
 
 // checkRemote confirms, at apply time, that every policy, the boundary and every group exist.
-func (r *roleResource) checkRemote(ctx context.Context, m roleModel, diags interface {
-	AddError(string, string)
-	AddAttributeError(path.Path, string, string)
-	HasError() bool
-}) {
+func (r *roleResource) checkRemote(ctx context.Context, m roleModel, diags *diag.Diagnostics) {
 	if r.data == nil {
 		diags.AddError("Provider Not Configured", "The awsdynamic provider was not configured before this role was applied.")
 		return
 	}
-	var d = newDiags()
-	role, _ := m.toRole(ctx, path.Empty(), d)
-	validateRole(role, nil, r.data, path.Empty(), d)
-	for _, e := range d.Errors() {
-		diags.AddError(e.Summary(), e.Detail())
-	}
+	// Plan reported the role's warnings already; here only its errors matter.
+	var d diag.Diagnostics
+	role, _ := m.toRole(ctx, path.Empty(), &d)
+	validateRole(role, nil, r.data, path.Empty(), &d)
+	diags.Append(d.Errors()...)
 	if diags.HasError() {
 		return
 	}

@@ -3,7 +3,6 @@ package sweepcmd
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -20,21 +19,7 @@ import (
 
 var motoServer *moto.Server
 
-func TestMain(m *testing.M) {
-	if os.Getenv(moto.PythonEnv) == "" {
-		fmt.Fprintf(os.Stderr, "sweepcmd: %s not set, skipping tests that need moto\n", moto.PythonEnv)
-		os.Exit(m.Run())
-	}
-	s, err := moto.Start(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	motoServer = s
-	code := m.Run()
-	s.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(moto.RunTests(m, "sweepcmd", &motoServer)) }
 
 func TestRun_SweepsExpiredLeaseUsersFromEnvironmentSettings(t *testing.T) {
 	if motoServer == nil {

@@ -3,7 +3,6 @@ package faultproxy
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -20,21 +19,7 @@ import (
 var motoServer *moto.Server
 
 // The proxy is tested in front of real moto, as it is used.
-func TestMain(m *testing.M) {
-	if os.Getenv(moto.PythonEnv) == "" {
-		fmt.Fprintf(os.Stderr, "faultproxy: %s not set, skipping tests that need moto\n", moto.PythonEnv)
-		os.Exit(m.Run())
-	}
-	s, err := moto.Start(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	motoServer = s
-	code := m.Run()
-	s.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(moto.RunTests(m, "faultproxy", &motoServer)) }
 
 // upstream returns moto's URL and a function counting the IAM requests that reached it.
 func upstream(t *testing.T) (string, func() int) {

@@ -220,3 +220,25 @@ func Actions(reqs []Request) []string {
 	}
 	return out
 }
+
+// RunTests is a TestMain body for packages that need moto and nothing else: it starts the server into *s, runs the
+// tests, prints moto's log when they failed, and stops the server always. Without a moto Python it runs the tests
+// with *s nil, after saying why, so that they can skip.
+func RunTests(m interface{ Run() int }, pkg string, s **Server) int {
+	if os.Getenv(PythonEnv) == "" {
+		fmt.Fprintf(os.Stderr, "%s: %s is not set, so the tests that need moto skip\n", pkg, PythonEnv)
+		return m.Run()
+	}
+	srv, err := Start(context.Background())
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", pkg, err)
+		return 1
+	}
+	defer srv.Stop()
+	*s = srv
+	code := m.Run()
+	if code != 0 {
+		fmt.Fprintf(os.Stderr, "---- moto log (%s) ----\n%s\n", srv.LogPath, srv.Log())
+	}
+	return code
+}

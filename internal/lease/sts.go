@@ -30,17 +30,7 @@ const DefaultSTSTTL = time.Hour
 // default_sts_ttl, else DefaultSTSTTL; never longer than the role's max_sts_ttl. The provider's default_ttl and
 // max_ttl are for IAM-user leases only, as Vault's config/lease is.
 func STSTTL(role Role, req Request) time.Duration {
-	ttl := req.TTL
-	if ttl <= 0 {
-		ttl = role.DefaultSTSTTL
-	}
-	if ttl <= 0 {
-		ttl = DefaultSTSTTL
-	}
-	if role.MaxSTSTTL > 0 && ttl > role.MaxSTSTTL {
-		ttl = role.MaxSTSTTL
-	}
-	return ttl
+	return cappedTTL(role.MaxSTSTTL, req.TTL, role.DefaultSTSTTL, DefaultSTSTTL)
 }
 
 // STSError is an STS call AWS refused, with what to change so that it succeeds.

@@ -2,12 +2,15 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -105,7 +108,7 @@ func (e *credentialEphemeral) Open(ctx context.Context, req ephemeral.OpenReques
 		return
 	}
 	role, request, configured := m.request(ctx, &resp.Diagnostics)
-	validateRole(role, nil, e.data, pathRole, &resp.Diagnostics)
+	validateRole(role, nil, e.data, path.Root("role"), &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -120,7 +123,9 @@ func (e *credentialEphemeral) Open(ctx context.Context, req ephemeral.OpenReques
 	resp.Diagnostics.Append(resp.Result.Set(ctx, m)...)
 	window := renewWindow(configured, l)
 	resp.Diagnostics.Append(setPrivateLease(ctx, resp.Private, l)...)
-	resp.Diagnostics.Append(resp.Private.SetKey(ctx, "renew_before", []byte(fmt.Sprintf("%d", int64(window))))...)
+	// Private data holds JSON; a time.Duration encodes as its nanoseconds.
+	b, _ := json.Marshal(window)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateWindowKey, b)...)
 	if l.Renewable(e.data.clock.Now()) {
 		resp.RenewAt = l.ExpiresAt.Add(-window)
 	}
@@ -137,9 +142,9 @@ func (e *credentialEphemeral) Renew(ctx context.Context, req ephemeral.RenewRequ
 	if gate.closed {
 		return // Terraform renewed while it closed: renewing now would put the guard back on a user being deleted
 	}
-	var window int64
-	if b, d := req.Private.GetKey(ctx, "renew_before"); !d.HasError() {
-		_, _ = fmt.Sscanf(string(b), "%d", &window)
+	var window time.Duration
+	if b, d := req.Private.GetKey(ctx, privateWindowKey); !d.HasError() {
+		_ = json.Unmarshal(b, &window)
 	}
 	if err := e.data.issuer.Renew(ctx, l, l.TTL); err != nil {
 		if errors.Is(err, lease.ErrNotRenewable) {
@@ -150,7 +155,7 @@ func (e *credentialEphemeral) Renew(ctx context.Context, req ephemeral.RenewRequ
 	}
 	resp.Diagnostics.Append(setPrivateLease(ctx, resp.Private, l)...)
 	if l.Renewable(e.data.clock.Now()) {
-		resp.RenewAt = l.ExpiresAt.Add(-durationNS(window))
+		resp.RenewAt = l.ExpiresAt.Add(-window)
 	}
 }
 

@@ -19,6 +19,9 @@ import (
 // their private data. Close and Delete need nothing else.
 const privateLeaseKey = "lease"
 
+// privateWindowKey keeps an ephemeral credential's effective renew_before for Renew, which never sees config.
+const privateWindowKey = "renew_before"
+
 // Defaults of the credential arguments.
 const (
 	DefaultPropagationTimeout = 2 * time.Minute
@@ -239,7 +242,3 @@ func privateLease(ctx context.Context, p privateGetter, diags *diag.Diagnostics)
 	}
 	return l
 }
-
-var pathRole = path.Root("role")
-
-func durationNS(ns int64) time.Duration { return time.Duration(ns) }

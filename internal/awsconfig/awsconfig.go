@@ -59,8 +59,10 @@ type AssumeRoleWithWebIdentity struct {
 
 // Defaults that keep a misconfigured endpoint from hanging a plan.
 const (
-	DefaultRegion     = "us-east-1"
-	DefaultMaxRetries = 5
+	DefaultRegion = "us-east-1"
+	// DefaultMaxRetries: IAM throttles account-wide, and a revoke or rollback that gives up leaves a user behind;
+	// with 11 attempts, a call fails under 30% throttling about twice in a million.
+	DefaultMaxRetries = 10
 	dialTimeout       = 5 * time.Second
 	maxBackoff        = 5 * time.Second
 	DefaultSession    = "terraform-provider-awsdynamic"

@@ -32,14 +32,16 @@ func TestCalls_PerIssueAndRevoke(t *testing.T) {
 		t.Errorf("issue calls %v, want %v", issue, wantIssue)
 	}
 	wantRevoke := map[string]int{
-		// round 1: what the lease knows ...
-		"DeleteAccessKey": 1, "DeleteUserPolicy": 2, "DetachUserPolicy": 3, "RemoveUserFromGroup": 1,
+		// round 1: the lease's key, the user (to prove it is the lease's) ...
+		"DeleteAccessKey": 1, "GetUser": 1,
 		// ... and the nine listings. moto answers ListServiceSpecificCredentials with HTTP 500, which the SDK's
 		// standard retryer tries 3 times; against AWS it is 1 call.
 		"ListAccessKeys": 1, "ListUserPolicies": 1, "ListAttachedUserPolicies": 1, "ListGroupsForUser": 1,
 		"GetLoginProfile": 1, "ListMFADevices": 1, "ListSSHPublicKeys": 1, "ListSigningCertificates": 1,
 		"ListServiceSpecificCredentials": 3,
-		// round 2 is empty: nothing was added out of band. Round 3:
+		// round 2: no credential is left, so the guard goes with the lease's policies and group.
+		"DeleteUserPolicy": 2, "DetachUserPolicy": 3, "RemoveUserFromGroup": 1,
+		// round 3:
 		"DeleteUser": 1,
 	}
 	if !maps.Equal(revoke, wantRevoke) {

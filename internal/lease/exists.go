@@ -15,27 +15,33 @@ func (i *Issuer) Exists(ctx context.Context, l *Lease) (bool, error) {
 	return p.User && p.Key, err
 }
 
-// Presence is what of an IAM-user lease is still in AWS.
-type Presence struct{ User, Key bool }
+// Presence is what of an IAM-user lease is still in AWS. User is true only for the lease's own user: a user of the
+// same name that is not the lease's (Foreign says why) counts as gone.
+type Presence struct {
+	User, Key bool
+	Foreign   string
+}
 
 // Presence reports separately whether the lease's user and its access key exist: a user without its key (a revoke
 // that failed after deleting the key) still has to be revoked.
 func (i *Issuer) Presence(ctx context.Context, l *Lease) (Presence, error) {
 	if l.Kind != IAMUser {
-		return Presence{true, true}, nil
+		return Presence{User: true, Key: true}, nil
 	}
 	user := aws.String(l.UserName)
 	var userFound, keyFound bool
+	var foreign string
 	err := concurrently(
 		func() error {
-			_, err := i.iam.GetUser(ctx, &iam.GetUserInput{UserName: user})
+			out, err := i.iam.GetUser(ctx, &iam.GetUserInput{UserName: user})
 			if IsNoSuchEntity(err) {
 				return nil
 			}
 			if err != nil {
 				return fmt.Errorf("reading IAM user %q: %w", l.UserName, awsError(err))
 			}
-			userFound = true
+			foreign = notLeaseUser(l, out.User)
+			userFound = foreign == ""
 			return nil
 		},
 		func() error {
@@ -60,5 +66,5 @@ func (i *Issuer) Presence(ctx context.Context, l *Lease) (Presence, error) {
 	if err != nil {
 		return Presence{}, fmt.Errorf("checking lease %s: %w", l.ID, err)
 	}
-	return Presence{User: userFound, Key: keyFound}, nil
+	return Presence{User: userFound, Key: keyFound && userFound, Foreign: foreign}, nil
 }

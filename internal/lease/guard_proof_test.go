@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/policy"
 )
 
 // The guard proof. AWS kills a lease's key at expiry because of one statement: Deny "*" on "*" when aws:CurrentTime
@@ -71,7 +73,7 @@ func explicitlyDenied(doc string, req policyRequest) (bool, error) {
 func statementApplies(st map[string]json.RawMessage, req policyRequest) (bool, string, error) {
 	for k := range st {
 		switch k {
-		case "Sid", "Effect", "Action", "Resource", "Condition":
+		case "Sid", "Effect", "Action", "NotAction", "Resource", "Condition":
 		default:
 			return false, "", fmt.Errorf("element %s is beyond this evaluator", k)
 		}
@@ -80,15 +82,22 @@ func statementApplies(st map[string]json.RawMessage, req policyRequest) (bool, s
 	if err := json.Unmarshal(st["Effect"], &effect); err != nil || (effect != "Allow" && effect != "Deny") {
 		return false, "", fmt.Errorf("effect %s", st["Effect"])
 	}
-	actions, err := stringOrList(st["Action"])
+	if (st["Action"] == nil) == (st["NotAction"] == nil) {
+		return false, "", errors.New("a statement needs exactly one of Action and NotAction")
+	}
+	actionKey, wantMatch := "Action", true
+	if st["NotAction"] != nil {
+		actionKey, wantMatch = "NotAction", false // the statement applies to every action the list does not match
+	}
+	actions, err := stringOrList(st[actionKey])
 	if err != nil {
-		return false, "", fmt.Errorf("action: %w", err)
+		return false, "", fmt.Errorf("%s: %w", actionKey, err)
 	}
 	resources, err := stringOrList(st["Resource"])
 	if err != nil {
 		return false, "", fmt.Errorf("resource: %w", err)
 	}
-	if !anyMatches(actions, req.action, true) || !anyMatches(resources, req.resource, false) {
+	if anyMatches(actions, req.action, true) != wantMatch || !anyMatches(resources, req.resource, false) {
 		return false, effect, nil
 	}
 	if st["Condition"] == nil {
@@ -192,14 +201,14 @@ func TestGuardProof_EvaluatorKnowsTheRules(t *testing.T) {
 	if denied, err := explicitlyDenied(allow, policyRequest{"s3:GetObject", "*", cutoff}); err != nil || denied {
 		t.Errorf("an Allow denied: %v %v", denied, err)
 	}
-	guard := GuardDocument(cutoff)
+	guard := GuardDocument(cutoff, testUserARN)
 	for name, bad := range map[string]string{
-		"NotAction":        strings.Replace(guard, `"Action"`, `"NotAction"`, 1),
-		"other operator":   strings.Replace(guard, "DateGreaterThan", "DateEquals", 1),
-		"other key":        strings.Replace(guard, "aws:CurrentTime", "aws:EpochTime", 1),
-		"unparsable date":  strings.Replace(guard, "2030-06-01T12:00:00Z", "June 2030", 1),
-		"missing version":  strings.Replace(guard, `"Version":"2012-10-17",`, "", 1),
-		"numbers as dates": strings.Replace(guard, `"2030-06-01T12:00:00Z"`, "1906012000", 1),
+		"Action and NotAction": strings.Replace(guard, `"Action":"*"`, `"Action":"*","NotAction":"s3:*"`, 1),
+		"other operator":       strings.Replace(guard, "DateGreaterThan", "DateEquals", 1),
+		"other key":            strings.Replace(guard, "aws:CurrentTime", "aws:EpochTime", 1),
+		"unparsable date":      strings.Replace(guard, "2030-06-01T12:00:00Z", "June 2030", 1),
+		"missing version":      strings.Replace(guard, `"Version":"2012-10-17",`, "", 1),
+		"numbers as dates":     strings.Replace(guard, `"2030-06-01T12:00:00Z"`, "1906012000", 1),
 	} {
 		if _, err := explicitlyDenied(bad, policyRequest{"s3:GetObject", "*", cutoff}); err == nil {
 			t.Errorf("%s: the evaluator judged a document it does not understand", name)
@@ -251,7 +260,7 @@ func TestGuardProof_DeniesEverythingAfterExpiryOnly(t *testing.T) {
 		time.Date(2031, 2, 3, 4, 5, 6, 0, time.FixedZone("CET", 3600)), // the guard writes UTC
 		time.Now().Add(time.Hour).Truncate(time.Second),
 	} {
-		assertGuardCutsAt(t, GuardDocument(expiry), expiry)
+		assertGuardCutsAt(t, GuardDocument(expiry, testUserARN), expiry)
 	}
 }
 
@@ -385,14 +394,14 @@ func TestGuardProof_MotoEnforcesTheDeny(t *testing.T) {
 
 	// A guard a year ahead: AWS would let the request through (the evaluator says so); moto refuses it, because it
 	// enforces the Deny and ignores the date.
-	ahead := GuardDocument(time.Now().Add(365 * 24 * time.Hour))
+	ahead := GuardDocument(time.Now().Add(365*24*time.Hour), l.UserARN)
 	if denied, err := explicitlyDenied(ahead, policyRequest{"iam:ListUsers", "*", time.Now()}); err != nil || denied {
 		t.Fatalf("the evaluator denies under a guard a year ahead: %v %v", denied, err)
 	}
 	setGuard(ahead)
 	refused("iam:ListUsers under a guard a year ahead (moto ignores its date)", listUsers())
 	// And a guard dated in the past, what AWS enforces once the lease expired.
-	setGuard(GuardDocument(time.Now().Add(-time.Minute)))
+	setGuard(GuardDocument(time.Now().Add(-time.Minute), l.UserARN))
 	refused("iam:ListUsers under a guard already past", listUsers())
 
 	if err := i.Revoke(e.ctx(), l); err != nil {
@@ -412,4 +421,90 @@ func guardDocumentOf(t *testing.T, c *iam.Client, user string) string {
 		t.Fatalf("decoding the guard of IAM user %s: %v", user, err)
 	}
 	return doc
+}
+
+const testUserARN = "arn:aws:iam::123456789012:user/awsdynamic/awsdyn-deploy-1700000000-abc"
+
+// selfWrites are requests by which an issued key could change its own user and so outlive its lease: every one is
+// authorized against the user's ARN, and the guard must deny each at any time, not only after expiry.
+func selfWrites(userARN string) []policyRequest {
+	var out []policyRequest
+	for _, a := range []string{
+		"iam:DeleteUserPolicy", "iam:PutUserPolicy", // the guard itself
+		"iam:UntagUser", "iam:TagUser", // the lease tags
+		"iam:UpdateUser", "iam:DeleteUser", // rename, delete
+		"iam:AttachUserPolicy", "iam:DetachUserPolicy", // managed policies
+		"iam:PutUserPermissionsBoundary", "iam:DeleteUserPermissionsBoundary",
+		"iam:CreateAccessKey", "iam:UpdateAccessKey", "iam:DeleteAccessKey",
+		"iam:CreateLoginProfile", "iam:UpdateLoginProfile", "iam:ChangePassword",
+		"iam:EnableMFADevice", "iam:DeactivateMFADevice", "iam:ResyncMFADevice",
+		"iam:UploadSSHPublicKey", "iam:UpdateSSHPublicKey",
+		"iam:UploadSigningCertificate", "iam:UpdateSigningCertificate",
+		"iam:CreateServiceSpecificCredential", "iam:ResetServiceSpecificCredential",
+	} {
+		out = append(out, policyRequest{action: a, resource: userARN})
+	}
+	// Group membership is authorized against the group: the guard denies it on every group.
+	out = append(out,
+		policyRequest{action: "iam:AddUserToGroup", resource: "arn:aws:iam::123456789012:group/admins"},
+		policyRequest{action: "iam:RemoveUserFromGroup", resource: "arn:aws:iam::123456789012:group/readers"})
+	return out
+}
+
+// assertGuardProtectsItsUser evaluates a guard before its expiry: the user's writes to itself and to any group
+// membership are denied; reads of itself, and writes to another user, are not (the guard must not break a role
+// that manages other users).
+func assertGuardProtectsItsUser(t *testing.T, doc, userARN string, expiry time.Time) {
+	t.Helper()
+	before := expiry.Add(-time.Minute)
+	for _, req := range selfWrites(userARN) {
+		req.at = before
+		if denied, err := explicitlyDenied(doc, req); err != nil || !denied {
+			t.Errorf("%s on %s before expiry: denied = %v (%v), want denied", req.action, req.resource, denied, err)
+		}
+	}
+	other := userARN + "-someone-else"
+	for _, req := range []policyRequest{
+		{action: "iam:GetUser", resource: userARN},
+		{action: "iam:ListAccessKeys", resource: userARN},
+		{action: "iam:GetUserPolicy", resource: userARN},
+		{action: "iam:CreateAccessKey", resource: other},
+		{action: "iam:PutUserPolicy", resource: other},
+		{action: "s3:PutObject", resource: "arn:aws:s3:::bucket/key"},
+	} {
+		req.at = before
+		if denied, err := explicitlyDenied(doc, req); err != nil || denied {
+			t.Errorf("%s on %s before expiry: denied = %v (%v), want allowed", req.action, req.resource, denied, err)
+		}
+	}
+}
+
+func TestGuardProof_ProtectsItsOwnUser(t *testing.T) {
+	expiry := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	assertGuardProtectsItsUser(t, GuardDocument(expiry, testUserARN), testUserARN, expiry)
+}
+
+// TestGuardProof_IssuedGuardProtectsItsUser judges the guard AWS holds for an issued user, and the one a renewal
+// writes, against that user's real ARN.
+func TestGuardProof_IssuedGuardProtectsItsUser(t *testing.T) {
+	e := newMotoEnv(t)
+	i := e.issuer()
+	l, _, err := i.Issue(e.ctx(), Role{Name: "self", CredentialType: IAMUser,
+		PolicyDocument: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*"}]}`}, Request{TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = i.Revoke(e.ctx(), l) }()
+	if !strings.HasSuffix(l.UserARN, ":user"+l.UserPath+l.UserName) {
+		t.Fatalf("lease's user ARN %s is not of user %s%s", l.UserARN, l.UserPath, l.UserName)
+	}
+	doc := guardDocumentOf(t, e.iam, l.UserName)
+	assertGuardProtectsItsUser(t, doc, l.UserARN, l.ExpiresAt)
+	g, err := ReadGuard(doc)
+	if err != nil || g.UserARN != l.UserARN {
+		t.Fatalf("ReadGuard = %+v, %v; want user ARN %s", g, err, l.UserARN)
+	}
+	if got, want := policy.Size(doc), GuardSize("aws", l.UserPath, l.UserName); got != want {
+		t.Errorf("the guard AWS holds is %d characters, GuardSize says %d: the budget would be wrong", got, want)
+	}
 }

@@ -60,6 +60,11 @@ func (i *Issuer) issueIAMUser(ctx context.Context, role Role, req Request) (*Lea
 			return fail("policy_document: %w", err)
 		}
 	}
+	path := i.pathFor(role)
+	if guard, size := GuardSize(i.partition, path, name), policy.Size(document); guard+size > policy.InlineBudget {
+		return fail("policy_document is %d characters and the expiry guard of IAM user %q takes %d: together over IAM's %d-character inline policy budget per user. Move statements into managed policies (policy_arns), or shorten the user's name or path",
+			size, name, guard, policy.InlineBudget)
+	}
 
 	// Whole seconds, so that the lease, the expiry tag and the guard all say the same instant.
 	now := i.clock.Now().UTC().Truncate(time.Second)
@@ -69,17 +74,18 @@ func (i *Issuer) issueIAMUser(ctx context.Context, role Role, req Request) (*Lea
 		Kind:         IAMUser,
 		Role:         role.Name,
 		UserName:     name,
-		UserPath:     i.pathFor(role),
+		UserPath:     path,
 		TTL:          ttl,
 		IssuedAt:     now,
 		ExpiresAt:    now.Add(ttl),
 		MaxExpiresAt: now.Add(max),
 	}
 
+	l.Tags = i.roleTags(role)
 	in := &iam.CreateUserInput{
 		UserName: aws.String(name),
 		Path:     aws.String(l.UserPath),
-		Tags:     iamTags(i.userTags(role, l)),
+		Tags:     iamTags(leaseTags(l)),
 	}
 	if role.PermissionsBoundaryARN != "" {
 		in.PermissionsBoundary = aws.String(role.PermissionsBoundaryARN)
@@ -91,6 +97,7 @@ func (i *Issuer) issueIAMUser(ctx context.Context, role Role, req Request) (*Lea
 		return nil, Credentials{}, i.rollback(ctx, role, l, fmt.Sprintf("creating IAM user %q", name), awsError(err), true)
 	}
 	l.UserARN = aws.ToString(created.User.Arn)
+	l.UserID = aws.ToString(created.User.UserId)
 
 	if err := i.attachAll(ctx, role, l, document); err != nil {
 		return nil, Credentials{}, i.rollback(ctx, role, l, err.step, err.err, false)
@@ -186,7 +193,7 @@ func (i *Issuer) attachAll(ctx context.Context, role Role, l *Lease, document st
 		})
 	}
 
-	guard := GuardDocument(l.ExpiresAt)
+	guard := GuardDocument(l.ExpiresAt, l.UserARN)
 	run(fmt.Sprintf("putting the expiry guard policy on IAM user %q", l.UserName), func() error {
 		_, err := i.iam.PutUserPolicy(gctx, &iam.PutUserPolicyInput{
 			UserName: user, PolicyName: aws.String(GuardPolicyName), PolicyDocument: aws.String(guard)})
@@ -230,14 +237,30 @@ func (i *Issuer) pathFor(role Role) string {
 	return i.userPath
 }
 
-// userTags are the tags a lease's user carries: the provider's defaults, then the role's iam_tags, then the lease's
-// own, each overriding the one before. The lease tags must win: the sweep trusts them.
-func (i *Issuer) userTags(role Role, l *Lease) map[string]string {
-	tags := make(map[string]string, len(i.defaultTags)+len(role.IAMTags)+LeaseTagCount)
+// roleTags are the tags a lease's user carries besides the lease's own: the provider's defaults, then the role's
+// iam_tags, each overriding the one before. IAM's tag keys are case-insensitive, so an iam_tags key overrides a
+// default of the same key in another case, and takes its own spelling.
+func (i *Issuer) roleTags(role Role) map[string]string {
+	tags := make(map[string]string, len(i.defaultTags)+len(role.IAMTags))
 	for k, v := range i.defaultTags {
 		tags[k] = v
 	}
 	for k, v := range role.IAMTags {
+		for old := range tags {
+			if strings.EqualFold(old, k) {
+				delete(tags, old)
+			}
+		}
+		tags[k] = v
+	}
+	return tags
+}
+
+// leaseTags are all the tags of a lease's user: l.Tags and the lease's own, which win (validation refuses keys
+// that collide with them in any case).
+func leaseTags(l *Lease) map[string]string {
+	tags := make(map[string]string, len(l.Tags)+LeaseTagCount)
+	for k, v := range l.Tags {
 		tags[k] = v
 	}
 	tags[TagLeaseID] = l.ID

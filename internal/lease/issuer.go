@@ -97,6 +97,10 @@ type Options struct {
 	Clock  clock.Clock // clock.Real{}
 	Namer  *Namer      // the default username template
 
+	// Partition is the AWS partition of the account ("aws", "aws-cn", "aws-us-gov", ...), which the guard's
+	// user ARN, and so its size, depends on. Default "aws".
+	Partition string
+
 	UserPath    string            // DefaultUserPath; a role's UserPath wins
 	DefaultTags map[string]string // put on every user; a role's iam_tags win, the lease tags win over both
 
@@ -129,6 +133,7 @@ type Issuer struct {
 	clock  clock.Clock
 	names  *Namer
 
+	partition   string
 	userPath    string
 	defaultTags map[string]string
 	defaultTTL  time.Duration
@@ -146,6 +151,7 @@ func NewIssuer(o Options) *Issuer {
 		newSTS:          o.NewSTS,
 		clock:           o.Clock,
 		names:           o.Namer,
+		partition:       o.Partition,
 		userPath:        o.UserPath,
 		defaultTags:     o.DefaultTags,
 		defaultTTL:      o.DefaultTTL,
@@ -158,6 +164,9 @@ func NewIssuer(o Options) *Issuer {
 	}
 	if i.names == nil {
 		i.names = defaultNamer()
+	}
+	if i.partition == "" {
+		i.partition = "aws"
 	}
 	if i.userPath == "" {
 		i.userPath = DefaultUserPath
@@ -222,4 +231,15 @@ func defaultNamer() *Namer {
 		panic(fmt.Sprintf("lease: the default username template does not parse: %v", err))
 	}
 	return n
+}
+
+// GuardSizeFor is the size of the expiry guard a user issued from role for displayName will carry: it holds the
+// user's ARN, so it depends on the name the username template renders, the path and the partition. Templates that
+// draw random characters or the time render names of the same length each time.
+func (i *Issuer) GuardSizeFor(role Role, displayName string) (int, error) {
+	name, err := i.names.Render(NameData{RoleName: role.Name, DisplayName: displayName, Type: "IAM"})
+	if err != nil {
+		return 0, err
+	}
+	return GuardSize(i.partition, i.pathFor(role), name), nil
 }

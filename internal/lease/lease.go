@@ -24,21 +24,33 @@ const (
 	DocumentPolicyName = "awsdynamic-role-policy"
 )
 
+// LeaseVersion is the version of the lease record this engine writes. 0 is the record of 0.1.0, which had no
+// version field: it lacks UserID and Tags, and Unmarshal upgrades it. A record of a later version than this engine
+// knows is refused rather than half-read: a provider downgrade must not revoke with a misread lease.
+const LeaseVersion = 1
+
 // Lease is what was issued. It is plain data: the managed resource keeps it in state, the ephemeral resource in
 // private data. It holds no secret.
 type Lease struct {
-	ID   string         `json:"id"`
-	Kind CredentialType `json:"kind"`
-	Role string         `json:"role"`
+	Version int            `json:"version"`
+	ID      string         `json:"id"`
+	Kind    CredentialType `json:"kind"`
+	Role    string         `json:"role"`
 
 	// iam_user: the user and what the engine attached to it, so that revoke can delete exactly that.
-	UserName       string   `json:"user_name,omitempty"`
-	UserARN        string   `json:"user_arn,omitempty"`
-	UserPath       string   `json:"user_path,omitempty"`
-	AccessKeyID    string   `json:"access_key_id,omitempty"`
-	PolicyARNs     []string `json:"policy_arns,omitempty"`
-	InlinePolicies []string `json:"inline_policies,omitempty"`
-	Groups         []string `json:"groups,omitempty"`
+	UserName string `json:"user_name,omitempty"`
+	UserARN  string `json:"user_arn,omitempty"`
+	UserPath string `json:"user_path,omitempty"`
+	// UserID is IAM's unique ID of the user (AIDA...): a user deleted and re-created under the same name gets
+	// another one, so it proves that a user is this lease's. Empty in version-0 records: the lease-ID tag proves it.
+	UserID string `json:"user_id,omitempty"`
+	// Tags are the user's tags besides the lease's own (default_tags, then iam_tags) as last written, so that a
+	// change of either reaches the user in place. Nil in version-0 records.
+	Tags           map[string]string `json:"tags,omitempty"`
+	AccessKeyID    string            `json:"access_key_id,omitempty"`
+	PolicyARNs     []string          `json:"policy_arns,omitempty"`
+	InlinePolicies []string          `json:"inline_policies,omitempty"`
+	Groups         []string          `json:"groups,omitempty"`
 
 	// STS kinds: the identity AWS returned.
 	AssumedRoleARN   string `json:"assumed_role_arn,omitempty"`
@@ -104,15 +116,29 @@ func (l *Lease) NeedsReplacement(now time.Time, window time.Duration) bool {
 	return !l.RenewedExpiry(now, l.TTL).After(now.Add(window))
 }
 
-// Marshal encodes the lease for private data.
-func (l *Lease) Marshal() ([]byte, error) { return json.Marshal(l) }
+// Marshal encodes the lease for private data, as a record of LeaseVersion.
+func (l *Lease) Marshal() ([]byte, error) {
+	c := *l
+	c.Version = LeaseVersion
+	return json.Marshal(&c)
+}
 
-// Unmarshal decodes a lease written by Marshal.
+// Unmarshal decodes a lease written by Marshal, of this version or an earlier one, which it upgrades.
 func Unmarshal(b []byte) (*Lease, error) {
 	var l Lease
 	if err := json.Unmarshal(b, &l); err != nil {
 		return nil, fmt.Errorf("decoding lease: %w", err)
 	}
+	switch {
+	case l.Version > LeaseVersion:
+		return nil, fmt.Errorf("decoding lease %s: its record is version %d, and this provider knows versions up to %d: "+
+			"it was written by a newer provider; use that version (or newer) to renew or revoke it", l.ID, l.Version, LeaseVersion)
+	case l.Version < 0:
+		return nil, fmt.Errorf("decoding lease %s: its record has version %d, which no provider writes", l.ID, l.Version)
+	}
+	// Version 0 needs nothing filled in: an empty UserID makes revoke ask for the lease-ID tag, and nil Tags make
+	// an update write every tag the role wants.
+	l.Version = LeaseVersion
 	return &l, nil
 }
 

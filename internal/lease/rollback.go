@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
@@ -63,19 +61,10 @@ func createMayHaveHappened(err error) bool {
 }
 
 // rollbackUncertainUser removes the user only if it carries this lease's ID: a user of the same name may belong to
-// someone else, and EntityAlreadyExists is exactly how that looks.
+// someone else, and EntityAlreadyExists is exactly how that looks. Revoke asks for that proof itself.
 func (i *Issuer) rollbackUncertainUser(ctx context.Context, l *Lease) error {
-	out, err := i.iam.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(l.UserName)})
-	if IsNoSuchEntity(err) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("checking whether IAM user %q was created: %w", l.UserName, awsError(err))
-	}
-	for _, t := range out.User.Tags {
-		if aws.ToString(t.Key) == TagLeaseID && aws.ToString(t.Value) == l.ID {
-			return i.Revoke(ctx, l)
-		}
+	if err := i.Revoke(ctx, l); err != nil && !errors.Is(err, ErrNotLeaseUser) {
+		return err
 	}
 	return nil
 }

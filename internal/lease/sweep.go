@@ -2,7 +2,9 @@ package lease
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -27,7 +29,25 @@ type SweepOptions struct {
 	Concurrency int
 }
 
-// SweptUser is one user a sweep revoked (or would have).
+// Validate refuses sweep options that could remove what no expired lease accounts for: a path of "/" (the whole
+// account) and a grace of zero or less (an issue or renewal in flight would be raced).
+func (o SweepOptions) Validate() error {
+	switch {
+	case o.PathPrefix == "/":
+		return errors.New(`the path "/" is the whole account: give the IAM path the provider issues under, such as "` + DefaultUserPath + `"`)
+	case o.PathPrefix == "":
+		return fmt.Errorf("a sweep needs the IAM path the provider issues under, such as %q", DefaultUserPath)
+	}
+	if err := ValidatePath(o.PathPrefix); err != nil {
+		return fmt.Errorf("the path %q: %w", o.PathPrefix, err)
+	}
+	if o.Grace <= 0 {
+		return fmt.Errorf("the grace must be positive (got %s): it is how long past expiry a lease is left alone, so that a renewal or an issue in flight is never raced", o.Grace)
+	}
+	return nil
+}
+
+// SweptUser is one user a sweep revoked (or would have), or left alone for a reason worth telling.
 type SweptUser struct {
 	UserName string
 	LeaseID  string
@@ -40,15 +60,21 @@ type SweepReport struct {
 	Leases   int         // of those, users carrying this provider's lease tags
 	Revoked  []SweptUser // revoked, or with DryRun, to be revoked
 	Failed   []SweptUser // found due but not revoked; Reason holds the error
+	Skipped  []SweptUser // carry lease tags but are not provably dead or half-created: never touched
 }
 
-// Sweep finds IAM users under the path whose lease tags say they expired more than Grace ago, and users that
-// carry lease tags but never got their access key or expiry guard (the leftovers of an interrupted issue) and are
-// older than Grace, and revokes them. Users without this provider's lease-ID tag are never touched.
+// Sweep revokes the users under the path that are provably the leftovers of a lease, and nothing else:
+//   - a lease whose expiry guard, read back from AWS, has denied everything for longer than Grace (a tag can be set
+//     by anyone allowed iam:TagUser; only the guard is what AWS enforces);
+//   - a half-created issue: lease tags, no guard, no access key or other credential, created more than Grace ago.
+//
+// A user with a credential and no guard is never a half-created issue (the engine creates the key last, after the
+// guard): it is reported as skipped. Each user is decided from reads made right before it is revoked, so a lease
+// renewed while the sweep runs survives. "Now" is the Issuer's clock.
 func (i *Issuer) Sweep(ctx context.Context, o SweepOptions) (SweepReport, error) {
 	var rep SweepReport
-	if o.PathPrefix == "" || !strings.HasPrefix(o.PathPrefix, "/") {
-		return rep, fmt.Errorf("sweep needs an IAM path prefix such as %q", DefaultUserPath)
+	if err := o.Validate(); err != nil {
+		return rep, fmt.Errorf("sweep: %w", err)
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
@@ -61,20 +87,24 @@ func (i *Issuer) Sweep(ctx context.Context, o SweepOptions) (SweepReport, error)
 			return rep, fmt.Errorf("listing IAM users under %s: %w", o.PathPrefix, awsError(err))
 		}
 		for _, u := range page.Users {
-			users = append(users, iamUser{name: aws.ToString(u.UserName), created: aws.ToTime(u.CreateDate)})
+			users = append(users, iamUser{name: aws.ToString(u.UserName), arn: aws.ToString(u.Arn), created: aws.ToTime(u.CreateDate)})
 		}
 	}
 	rep.Examined = len(users)
-	now := i.clock.Now()
 
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(o.Concurrency)
 	for _, u := range users {
 		g.Go(func() error {
-			verdict, err := i.sweepVerdict(gctx, u, now, o.Grace)
-			if err == nil && verdict.Reason != "" && !o.DryRun {
-				err = i.Revoke(gctx, &Lease{ID: verdict.LeaseID, Kind: IAMUser, UserName: u.name})
+			verdict, err := i.sweepVerdict(gctx, u, o.Grace)
+			if err == nil && verdict.revoke && !o.DryRun {
+				err = i.Revoke(gctx, &Lease{ID: verdict.LeaseID, Kind: IAMUser, UserName: u.name, UserARN: u.arn})
+				if errors.Is(err, ErrNotLeaseUser) {
+					// Re-created under the same name between the reads and the revoke: not ours any more.
+					err, verdict.revoke = nil, false
+					verdict.Reason = "replaced by another user of the same name while sweeping"
+				}
 			}
 			mu.Lock()
 			defer mu.Unlock()
@@ -84,16 +114,19 @@ func (i *Issuer) Sweep(ctx context.Context, o SweepOptions) (SweepReport, error)
 			switch {
 			case err != nil:
 				verdict.Reason = err.Error()
-				rep.Failed = append(rep.Failed, verdict)
+				rep.Failed = append(rep.Failed, verdict.SweptUser)
+			case verdict.revoke:
+				rep.Revoked = append(rep.Revoked, verdict.SweptUser)
 			case verdict.Reason != "":
-				rep.Revoked = append(rep.Revoked, verdict)
+				rep.Skipped = append(rep.Skipped, verdict.SweptUser)
 			}
 			return nil
 		})
 	}
 	_ = g.Wait()
-	sort.Slice(rep.Revoked, func(a, b int) bool { return rep.Revoked[a].UserName < rep.Revoked[b].UserName })
-	sort.Slice(rep.Failed, func(a, b int) bool { return rep.Failed[a].UserName < rep.Failed[b].UserName })
+	for _, list := range [][]SweptUser{rep.Revoked, rep.Failed, rep.Skipped} {
+		sort.Slice(list, func(a, b int) bool { return list[a].UserName < list[b].UserName })
+	}
 	if len(rep.Failed) > 0 {
 		return rep, fmt.Errorf("sweep could not handle %d of %d users under %s; the first: %s: %s", len(rep.Failed), rep.Examined, o.PathPrefix, rep.Failed[0].UserName, rep.Failed[0].Reason)
 	}
@@ -101,13 +134,19 @@ func (i *Issuer) Sweep(ctx context.Context, o SweepOptions) (SweepReport, error)
 }
 
 type iamUser struct {
-	name    string
-	created time.Time
+	name, arn string
+	created   time.Time
 }
 
-// sweepVerdict decides about one user: a non-empty Reason means revoke it.
-func (i *Issuer) sweepVerdict(ctx context.Context, u iamUser, now time.Time, grace time.Duration) (SweptUser, error) {
-	v := SweptUser{UserName: u.name}
+type verdict struct {
+	SweptUser
+	revoke bool
+}
+
+// sweepVerdict decides about one user from fresh reads: its tags, then its guard, and without a guard its
+// credentials. revoke says to revoke it; a Reason without revoke says why a lease's user was left alone.
+func (i *Issuer) sweepVerdict(ctx context.Context, u iamUser, grace time.Duration) (verdict, error) {
+	v := verdict{SweptUser: SweptUser{UserName: u.name}}
 	tags, err := i.iam.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: aws.String(u.name)})
 	if IsNoSuchEntity(err) {
 		return v, nil
@@ -115,61 +154,76 @@ func (i *Issuer) sweepVerdict(ctx context.Context, u iamUser, now time.Time, gra
 	if err != nil {
 		return v, fmt.Errorf("listing tags of IAM user %q: %w", u.name, awsError(err))
 	}
-	var expires string
 	for _, t := range tags.Tags {
-		switch aws.ToString(t.Key) {
-		case TagLeaseID:
+		if aws.ToString(t.Key) == TagLeaseID {
 			v.LeaseID = aws.ToString(t.Value)
-		case TagExpiresAt:
-			expires = aws.ToString(t.Value)
 		}
 	}
 	if v.LeaseID == "" {
 		return v, nil // not ours
 	}
-	if exp, err := time.Parse(time.RFC3339, expires); err == nil && now.After(exp.Add(grace)) {
-		v.Reason = fmt.Sprintf("lease expired at %s", exp.UTC().Format(time.RFC3339))
-		return v, nil
-	}
-	if !now.After(u.created.Add(grace)) {
-		return v, nil // young: an issue may still be in flight
-	}
-	// An older user whose lease has not expired is left alone only if it was completely issued: it has its key
-	// and its guard. Otherwise an issue was interrupted (a crash, a lost answer) and nothing accounts for it.
-	complete, err := i.completelyIssued(ctx, u.name)
-	if err != nil {
+
+	doc, err := i.readGuard(ctx, u.name)
+	switch {
+	case IsNoSuchEntity(err):
+		return i.halfCreatedVerdict(ctx, u, grace, v)
+	case err != nil:
 		return v, err
 	}
-	if !complete {
-		v.Reason = fmt.Sprintf("half-created: no access key or expiry guard since %s", u.created.UTC().Format(time.RFC3339))
+	g, err := ReadGuard(doc)
+	if err != nil {
+		v.Reason = fmt.Sprintf("not swept: its expiry guard is not the one this provider writes (%v)", err)
+		return v, nil
+	}
+	if u.arn != "" && g.UserARN != "" && g.UserARN != u.arn {
+		v.Reason = fmt.Sprintf("not swept: its expiry guard protects another user, %s", g.UserARN)
+		return v, nil
+	}
+	// Now, from the clock, after the read: a guard renewed before the read is seen; one renewed after it was not
+	// expired then either (a lease past its expiry cannot be renewed).
+	if now := i.clock.Now(); now.After(g.ExpiresAt.Add(grace)) {
+		v.revoke = true
+		v.Reason = fmt.Sprintf("expiry guard has denied everything since %s", formatExpiry(g.ExpiresAt))
 	}
 	return v, nil
 }
 
-func (i *Issuer) completelyIssued(ctx context.Context, user string) (bool, error) {
-	var keys, guard bool
-	err := concurrently(
-		func() error {
-			out, err := i.iam.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(user)})
-			if err != nil {
-				return fmt.Errorf("listing access keys of IAM user %q: %w", user, awsError(err))
-			}
-			keys = len(out.AccessKeyMetadata) > 0
-			return nil
-		},
-		func() error {
-			out, err := i.iam.ListUserPolicies(ctx, &iam.ListUserPoliciesInput{UserName: aws.String(user)})
-			if err != nil {
-				return fmt.Errorf("listing inline policies of IAM user %q: %w", user, awsError(err))
-			}
-			for _, n := range out.PolicyNames {
-				guard = guard || n == GuardPolicyName
-			}
-			return nil
-		},
-	)
-	if IsNoSuchEntity(err) {
-		return true, nil // gone meanwhile: nothing to sweep
+// halfCreatedVerdict decides about a lease's user without a guard: an issue interrupted before it put the guard or
+// after a rollback that did not finish. It is swept only when it holds no credential and is older than grace.
+func (i *Issuer) halfCreatedVerdict(ctx context.Context, u iamUser, grace time.Duration, v verdict) (verdict, error) {
+	c := &userCleanup{iam: i.iam, lease: &Lease{UserName: u.name}, user: aws.String(u.name)}
+	// A failed listing of what is not a credential (policies, groups) does not stop the sweep: revoke lists again,
+	// and DeleteUser refuses while anything is left.
+	_ = concurrently(c.listAll(ctx)...)
+	if c.credentialListErr != nil {
+		return v, fmt.Errorf("IAM user %q has lease tags and no expiry guard, and whether it holds a credential could not be read: %w", u.name, c.credentialListErr)
 	}
-	return keys && guard, err
+	if held := c.credentialsHeld(); len(held) > 0 {
+		v.Reason = fmt.Sprintf("not swept: it holds %s and no expiry guard, which no issue of this provider leaves", strings.Join(held, ", "))
+		return v, nil
+	}
+	if !i.clock.Now().After(u.created.Add(grace)) {
+		return v, nil // young: an issue may still be in flight
+	}
+	v.revoke = true
+	v.Reason = fmt.Sprintf("half-created: lease tags, no expiry guard and no credential since %s", u.created.UTC().Format(time.RFC3339))
+	return v, nil
+}
+
+// readGuard returns the URL-decoded guard document of a user.
+func (i *Issuer) readGuard(ctx context.Context, user string) (string, error) {
+	out, err := i.iam.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String(GuardPolicyName)})
+	if err != nil {
+		if IsNoSuchEntity(err) {
+			return "", err
+		}
+		return "", fmt.Errorf("reading the expiry guard of IAM user %q: %w", user, awsError(err))
+	}
+	doc := aws.ToString(out.PolicyDocument)
+	if !strings.HasPrefix(strings.TrimSpace(doc), "{") { // IAM returns documents URL-encoded
+		if doc, err = url.QueryUnescape(doc); err != nil {
+			return "", fmt.Errorf("reading the expiry guard of IAM user %q: %w", user, err)
+		}
+	}
+	return doc, nil
 }

@@ -3,8 +3,10 @@ package lease
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -47,7 +49,6 @@ func (i *Issuer) Update(ctx context.Context, l *Lease, from, to Role) error {
 		joined   = map[string]bool{}
 		left     = map[string]bool{}
 		docState = 0 // +1 put, -1 deleted
-		retagged = false
 		fns      []func() error
 	)
 	step := func(call func() error, what string, record func()) {
@@ -113,18 +114,19 @@ func (i *Issuer) Update(ctx context.Context, l *Lease, from, to Role) error {
 		}
 	}
 
-	set, unset := i.tagChanges(l, from, to)
-	if len(set) > 0 {
+	set, unset, nextTags := i.tagChanges(l, to)
+	tagged, untagged := len(set) == 0, len(unset) == 0
+	if !tagged {
 		step(func() error {
 			_, err := i.iam.TagUser(ctx, &iam.TagUserInput{UserName: user, Tags: iamTags(set)})
 			return err
-		}, fmt.Sprintf("tagging IAM user %q", l.UserName), func() { retagged = true })
+		}, fmt.Sprintf("tagging IAM user %q", l.UserName), func() { tagged = true })
 	}
-	if len(unset) > 0 {
+	if !untagged {
 		step(func() error {
 			_, err := i.iam.UntagUser(ctx, &iam.UntagUserInput{UserName: user, TagKeys: unset})
 			return err
-		}, fmt.Sprintf("removing tags %v from IAM user %q", unset, l.UserName), func() {})
+		}, fmt.Sprintf("removing tags %v from IAM user %q", unset, l.UserName), func() { untagged = true })
 	}
 
 	if b := to.PermissionsBoundaryARN; b != from.PermissionsBoundaryARN {
@@ -154,8 +156,11 @@ func (i *Issuer) Update(ctx context.Context, l *Lease, from, to Role) error {
 	case -1:
 		l.InlinePolicies = slices.DeleteFunc(l.InlinePolicies, func(s string) bool { return s == DocumentPolicyName })
 	}
-	if retagged {
+	if tagged {
 		l.Role = to.Name
+	}
+	if tagged && untagged {
+		l.Tags = nextTags
 	}
 	if err != nil {
 		return fail("%w", err)
@@ -163,26 +168,39 @@ func (i *Issuer) Update(ctx context.Context, l *Lease, from, to Role) error {
 	return nil
 }
 
-// tagChanges compares the tags the user carries under from with those it should carry under to: the keys to set
-// (new or changed) and the keys to remove. The lease's own tags are in both and only TagRole can change.
-func (i *Issuer) tagChanges(l *Lease, from, to Role) (set map[string]string, unset []string) {
-	before := i.userTags(from, l)
-	next := *l
-	next.Role = to.Name
-	after := i.userTags(to, &next)
+// tagChanges compares the tags the user carries (l.Tags, as last written) with those it should carry under to: the
+// keys to set (new or changed) and the keys to remove, and the tags it carries once both are done. IAM's tag keys
+// are case-insensitive: a key that only changes case is set, not removed. A lease recorded before tags were (nil
+// l.Tags) gets every tag set and none removed.
+func (i *Issuer) tagChanges(l *Lease, to Role) (set map[string]string, unset []string, next map[string]string) {
+	next = i.roleTags(to)
 	set = map[string]string{}
-	for k, v := range after {
-		if old, ok := before[k]; !ok || old != v {
+	for k, v := range next {
+		if old, ok := l.Tags[k]; !ok || old != v {
 			set[k] = v
 		}
 	}
-	for k := range before {
-		if _, ok := after[k]; !ok {
+	if to.Name != l.Role {
+		set[TagRole] = to.Name
+	}
+	for k := range l.Tags {
+		if !slices.ContainsFunc(slices.Collect(maps.Keys(next)), func(n string) bool { return strings.EqualFold(n, k) }) {
 			unset = append(unset, k)
 		}
 	}
 	sort.Strings(unset)
-	return set, unset
+	return set, unset, next
+}
+
+// TagsOutOfDate says whether the user of a live lease carries other tags than role (with the provider's current
+// default_tags) gives it: a change of default_tags reaches live users by an Update.
+func (i *Issuer) TagsOutOfDate(l *Lease, role Role) bool {
+	if l.Kind != IAMUser {
+		return false
+	}
+	set, unset, _ := i.tagChanges(l, role)
+	delete(set, TagRole)
+	return len(set) > 0 || len(unset) > 0
 }
 
 // sameDocument says whether two documents mean the same policy; when either cannot be compared, they differ, and

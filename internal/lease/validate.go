@@ -24,6 +24,10 @@ type ValidateOptions struct {
 	// ReservedTags is how many of the user's 50 tags are taken before the role's own: the lease tags and the
 	// provider's default_tags.
 	ReservedTags int
+	// GuardSize is the size of the expiry guard the role's users will carry (see GuardSize and
+	// Issuer.GuardSizeFor): it depends on the user's rendered name, path and partition. Zero: the largest it can be
+	// under the role's (or the default) path, for a 64-character name.
+	GuardSize int
 	// ProviderMaxTTL caps default_ttl when the role sets no max_ttl.
 	ProviderMaxTTL time.Duration
 	// Unknown names attributes whose value is not known yet (planned from another resource): checks that need
@@ -164,8 +168,16 @@ func (r Role) Validate(o ValidateOptions) []Problem {
 		} else {
 			budget, why := policy.InlineBudget, "STS's 2,048-character session policy limit"
 			if r.CredentialType == IAMUser {
-				budget -= GuardMaxSize
-				why = fmt.Sprintf("IAM's 2,048-character inline policy budget per user, of which the expiry guard takes %d", GuardMaxSize)
+				guard := o.GuardSize
+				if guard <= 0 {
+					path := r.UserPath
+					if path == "" {
+						path = DefaultUserPath
+					}
+					guard = GuardSize("aws-us-gov", path, strings.Repeat("x", MaxUserNameLen))
+				}
+				budget -= guard
+				why = fmt.Sprintf("IAM's 2,048-character inline policy budget per user, of which the expiry guard takes %d", guard)
 			}
 			if size := policy.Size(r.PolicyDocument); size > budget {
 				add("policy_document", false, "Policy Document Too Large", "policy_document is %d characters without white space; at most %d fit (%s). Move statements into managed policies (policy_arns).", size, budget, why)

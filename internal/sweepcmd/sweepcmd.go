@@ -40,8 +40,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	if err := lease.ValidatePath(*path); err != nil {
-		fmt.Fprintf(stderr, "sweep: --path %q: %v\n", *path, err)
+	if err := (lease.SweepOptions{PathPrefix: *path, Grace: *grace}).Validate(); err != nil {
+		fmt.Fprintf(stderr, "sweep: --path %q --grace %s: %v\n", *path, *grace, err)
 		return 2
 	}
 	clients, err := awsconfig.New(ctx, awsconfig.Settings{Region: *region, Profile: *profile, IAMEndpoint: *iamEndpoint, STSEndpoint: *stsEndpoint})
@@ -76,5 +76,8 @@ func Print(w io.Writer, rep lease.SweepReport, path string, dryRun bool) {
 	}
 	for _, u := range rep.Failed {
 		fmt.Fprintf(w, "  FAILED %s (lease %s): %s\n", u.UserName, u.LeaseID, u.Reason)
+	}
+	for _, u := range rep.Skipped {
+		fmt.Fprintf(w, "  left alone %s (lease tag %s): %s\n", u.UserName, u.LeaseID, u.Reason)
 	}
 }

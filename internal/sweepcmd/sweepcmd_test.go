@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/moto"
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/clock"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/lease"
 )
 
@@ -38,33 +39,45 @@ func TestRun_SweepsExpiredLeaseUsersFromEnvironmentSettings(t *testing.T) {
 	c := iam.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIAIOSFODNN7EXAMPLE", "secret", "")},
 		func(o *iam.Options) { o.BaseEndpoint = aws.String(motoServer.URL) })
 	ctx := context.Background()
-	mk := func(name, expires string) {
+	// A lease issued two hours ago for 15 minutes: its guard, which the sweep reads, denies everything since.
+	past := lease.NewIssuer(lease.Options{IAM: c, Clock: clock.NewFake(time.Now().Add(-2 * time.Hour))})
+	expired, _, err := past.Issue(ctx, lease.Role{Name: "expired", CredentialType: lease.IAMUser,
+		PolicyDocument: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`},
+		lease.Request{TTL: 15 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Users whose tags alone say expired: someone's user (no lease tag) and one with a forged lease tag and a key
+	// (no guard: not an issue of this provider's). Neither may go.
+	mk := func(name string, leaseTag bool) {
 		t.Helper()
-		tags := []types.Tag{{Key: aws.String(lease.TagExpiresAt), Value: aws.String(expires)}}
-		if !strings.HasPrefix(name, "other") {
+		tags := []types.Tag{{Key: aws.String(lease.TagExpiresAt), Value: aws.String("2000-01-01T00:00:00Z")}}
+		if leaseTag {
 			tags = append(tags, types.Tag{Key: aws.String(lease.TagLeaseID), Value: aws.String("lease-" + name)})
 		}
 		if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name), Path: aws.String("/awsdynamic/"), Tags: tags}); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	past := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
-	mk("awsdyn-expired", past)
-	mk("awsdyn-valid", time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
-	mk("other-expired-looking", past)
+	mk("other-expired-looking", false)
+	mk("forged-lease", true)
 
 	var out, errOut bytes.Buffer
 	if code := Run(ctx, []string{"--path", "/awsdynamic/", "--grace", "10m", "--dry-run"}, &out, &errOut); code != 0 {
 		t.Fatalf("dry run exit %d: %s", code, errOut.String())
 	}
-	if !strings.Contains(out.String(), "would revoke awsdyn-expired") || strings.Contains(out.String(), "other-expired-looking") {
+	if !strings.Contains(out.String(), "would revoke "+expired.UserName) || strings.Contains(out.String(), "other-expired-looking") ||
+		!strings.Contains(out.String(), "left alone forged-lease") {
 		t.Fatalf("dry-run report:\n%s", out.String())
 	}
 	out.Reset()
 	if code := Run(ctx, []string{"--path", "/awsdynamic/", "--grace", "10m"}, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
-	if !strings.Contains(out.String(), "revoked awsdyn-expired (lease lease-awsdyn-expired)") {
+	if !strings.Contains(out.String(), "revoked "+expired.UserName+" (lease "+expired.ID+")") {
 		t.Fatalf("report does not name the revoked user:\n%s", out.String())
 	}
 	users, err := c.ListUsers(ctx, &iam.ListUsersInput{})
@@ -75,17 +88,27 @@ func TestRun_SweepsExpiredLeaseUsersFromEnvironmentSettings(t *testing.T) {
 	for _, u := range users.Users {
 		left = append(left, aws.ToString(u.UserName))
 	}
-	if len(left) != 2 || strings.Contains(strings.Join(left, ","), "awsdyn-expired") {
-		t.Fatalf("users left: %v, want awsdyn-valid and other-expired-looking", left)
+	if len(left) != 2 || strings.Contains(strings.Join(left, ","), expired.UserName) {
+		t.Fatalf("users left: %v, want other-expired-looking and forged-lease", left)
 	}
 }
 
 func TestRun_BadFlags(t *testing.T) {
-	var out, errOut bytes.Buffer
-	if code := Run(context.Background(), []string{"--path", "no-slash"}, &out, &errOut); code != 2 {
-		t.Fatalf("exit %d, want 2", code)
-	}
-	if !strings.Contains(errOut.String(), "--path") {
-		t.Fatalf("error does not name the flag: %s", errOut.String())
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--path", "no-slash"}, "--path"},
+		{[]string{"--path", "/"}, "whole account"},
+		{[]string{"--grace", "0s"}, "grace must be positive"},
+		{[]string{"--grace", "-5m"}, "grace must be positive"},
+	} {
+		var out, errOut bytes.Buffer
+		if code := Run(context.Background(), tc.args, &out, &errOut); code != 2 {
+			t.Fatalf("%v: exit %d, want 2", tc.args, code)
+		}
+		if !strings.Contains(errOut.String(), tc.want) {
+			t.Fatalf("%v: error does not say %q: %s", tc.args, tc.want, errOut.String())
+		}
 	}
 }

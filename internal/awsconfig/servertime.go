@@ -16,6 +16,15 @@ import (
 // signed more than 5 minutes off (the SDK only gets through by re-signing with a corrected time after a rejection).
 const ClockOffsetWarning = 5 * time.Minute
 
+// DescribeOffset says where the local clock stands against AWS's, given AWS's minus local: "1h0m0s behind" or
+// "2h0m0s ahead of", to be followed by "AWS's".
+func DescribeOffset(awsMinusLocal time.Duration) string {
+	if awsMinusLocal > 0 {
+		return awsMinusLocal.Round(time.Second).String() + " behind"
+	}
+	return (-awsMinusLocal).Round(time.Second).String() + " ahead of"
+}
+
 // serverTime measures AWS's clock against the local one on every attempt of every call. It sits innermost in the
 // deserialize step, right around the HTTP round trip, and reads the Date header as the SDK's own clock-skew
 // correction does: error responses count (they carry AWS's time too), cached ones (Age header) do not.

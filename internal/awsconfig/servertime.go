@@ -17,12 +17,19 @@ import (
 const ClockOffsetWarning = 5 * time.Minute
 
 // DescribeOffset says where the local clock stands against AWS's, given AWS's minus local: "1h0m0s behind" or
-// "2h0m0s ahead of", to be followed by "AWS's".
+// "2h0m0s ahead of", to be followed by "AWS's". A measurement is good to a second or so, so offsets of a minute or
+// more are rounded to the minute.
 func DescribeOffset(awsMinusLocal time.Duration) string {
-	if awsMinusLocal > 0 {
-		return awsMinusLocal.Round(time.Second).String() + " behind"
+	d, where := awsMinusLocal, "behind"
+	if d < 0 {
+		d, where = -d, "ahead of"
 	}
-	return (-awsMinusLocal).Round(time.Second).String() + " ahead of"
+	if d >= time.Minute {
+		d = d.Round(time.Minute)
+	} else {
+		d = d.Round(time.Second)
+	}
+	return d.String() + " " + where
 }
 
 // serverTime measures AWS's clock against the local one on every attempt of every call. It sits innermost in the

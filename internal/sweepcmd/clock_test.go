@@ -55,7 +55,7 @@ func TestRun_GoesByAWSTimeNotTheLocalClock(t *testing.T) {
 		}
 		return l
 	}
-	live := issue(time.Now(), time.Hour)                     // AWS honours it for another hour
+	live := issue(time.Now(), time.Hour)                   // AWS honours it for another hour
 	dead := issue(time.Now().Add(-3*time.Hour), time.Hour) // AWS's guard has denied it for two hours
 	exists := func(name string) bool {
 		_, err := c.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})

@@ -200,8 +200,10 @@ func (p *awsdynamicProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 					"as `terraform-provider-awsdynamic sweep` for a scheduled job. Default `false`.", fmtDuration(sweepGrace)),
 			},
 			"skip_credentials_validation": schema.BoolAttribute{
-				Optional:            true,
-				MarkdownDescription: "Skip the `sts:GetCallerIdentity` check of the root identity when the provider is configured.",
+				Optional: true,
+				MarkdownDescription: "Skip the `sts:GetCallerIdentity` check of the root identity when the provider is configured. The " +
+					"provider still makes that call once to read AWS's time (its answer counts even when it is a refusal); see " +
+					"\"Whose clock\" in the expiry enforcement guide.",
 			},
 		},
 		Blocks: map[string]schema.Block{

@@ -185,7 +185,7 @@ func FactoriesWithMotoTime(o provider.Options) map[string]func() (tfprotov6.Prov
 }
 
 // AWSTimeFollowsClock makes moto answer with o.Clock's time. The provider takes "now" from the Date of AWS's
-// responses, not from its local clock; a test that moves only the local clock would see the move cancelled by
+// responses, not from its local clock; a test that moves only the local clock would see the move canceled by
 // that correction. Stamping every response with the test clock's time moves AWS's clock with it: the measured
 // offset stays zero and the provider's "now" is exactly the test clock. Without a clock, o is returned unchanged.
 func AWSTimeFollowsClock(o provider.Options) provider.Options {

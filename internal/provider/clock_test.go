@@ -101,7 +101,7 @@ resource "awsdynamic_credential" "ci" {
 	}
 }
 
-// A provider whose clock runs two hours ahead sweeps with sweep_expired_leases = true: a lease AWS still honours
+// A provider whose clock runs two hours ahead sweeps with sweep_expired_leases = true: a lease AWS still honors
 // for an hour is left alone.
 func TestAccProvider_sweepGoesByAWSClock(t *testing.T) {
 	acctest.Reset(t)
@@ -127,7 +127,7 @@ func TestAccProvider_sweepGoesByAWSClock(t *testing.T) {
 					return err
 				}
 				if u == nil {
-					return fmt.Errorf("the sweep of a provider two hours ahead revoked %s, a lease AWS honours until %s",
+					return fmt.Errorf("the sweep of a provider two hours ahead revoked %s, a lease AWS honors until %s",
 						live.UserName, live.ExpiresAt.Format(time.RFC3339))
 				}
 				return nil

@@ -22,7 +22,7 @@ type skewedClock time.Duration
 
 func (s skewedClock) Now() time.Time { return time.Now().Add(time.Duration(s)).UTC() }
 
-// The sweep goes by AWS's clock: a sweeper whose clock runs two hours ahead leaves a lease that AWS still honours
+// The sweep goes by AWS's clock: a sweeper whose clock runs two hours ahead leaves a lease that AWS still honors
 // alone, and one whose clock runs two hours behind still revokes a lease whose guard AWS already enforces.
 func TestRun_GoesByAWSTimeNotTheLocalClock(t *testing.T) {
 	if motoServer == nil {
@@ -55,7 +55,7 @@ func TestRun_GoesByAWSTimeNotTheLocalClock(t *testing.T) {
 		}
 		return l
 	}
-	live := issue(time.Now(), time.Hour)                   // AWS honours it for another hour
+	live := issue(time.Now(), time.Hour)                   // AWS honors it for another hour
 	dead := issue(time.Now().Add(-3*time.Hour), time.Hour) // AWS's guard has denied it for two hours
 	exists := func(name string) bool {
 		_, err := c.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})

@@ -5,6 +5,7 @@ package acctest
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -20,6 +22,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/moto"
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/clock"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/provider"
 )
 
@@ -166,11 +169,48 @@ provider "awsdynamic" {
 `, accessKey, secretKey, Region, url, url, extra)
 }
 
-// Factories serves the provider in-process with the given options (a fake clock, a proxy transport).
+// Factories serves the provider in-process with the given options (a fake clock, a proxy transport). With a
+// clock, AWS's time is that clock's (see AWSTimeFollowsClock), so a test moves time for the provider and for AWS
+// alike.
 func Factories(o provider.Options) map[string]func() (tfprotov6.ProviderServer, error) {
+	return FactoriesWithMotoTime(AWSTimeFollowsClock(o))
+}
+
+// FactoriesWithMotoTime serves the provider with o exactly: moto's responses keep their own Date, so a clock in o
+// that disagrees with this machine's is a runner whose clock is off.
+func FactoriesWithMotoTime(o provider.Options) map[string]func() (tfprotov6.ProviderServer, error) {
 	return map[string]func() (tfprotov6.ProviderServer, error){
 		"awsdynamic": providerserver.NewProtocol6WithError(provider.NewWithOptions("test", o)()),
 	}
+}
+
+// AWSTimeFollowsClock makes moto answer with o.Clock's time. The provider takes "now" from the Date of AWS's
+// responses, not from its local clock; a test that moves only the local clock would see the move canceled by
+// that correction. Stamping every response with the test clock's time moves AWS's clock with it: the measured
+// offset stays zero and the provider's "now" is exactly the test clock. Without a clock, o is returned unchanged.
+func AWSTimeFollowsClock(o provider.Options) provider.Options {
+	if o.Clock == nil {
+		return o
+	}
+	next := o.HTTPClient
+	if next == nil {
+		next = awshttp.NewBuildableClient()
+	}
+	o.HTTPClient = clockDated{next: next, clock: o.Clock}
+	return o
+}
+
+type clockDated struct {
+	next  aws.HTTPClient
+	clock clock.Clock
+}
+
+func (c clockDated) Do(r *http.Request) (*http.Response, error) {
+	resp, err := c.next.Do(r)
+	if resp != nil {
+		resp.Header.Set("Date", c.clock.Now().UTC().Format(http.TimeFormat))
+	}
+	return resp, err
 }
 
 var versionRe = regexp.MustCompile(`v(\d+)\.(\d+)\.(\d+)`)

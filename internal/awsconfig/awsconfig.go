@@ -21,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/clock"
 )
 
 // Settings are the provider's AWS arguments, in plain Go. Zero values mean "not set": the SDK's default chain
@@ -42,6 +44,9 @@ type Settings struct {
 
 	// HTTPClient overrides the transport (tests route it through a proxy). Nil: the SDK's, with short dials.
 	HTTPClient aws.HTTPClient
+
+	// Clock is the local clock that AWS's time is measured against (tests inject a fake one). Nil: the wall clock.
+	Clock clock.Clock
 }
 
 // AssumeRole is the provider's assume_role block.
@@ -78,6 +83,10 @@ type Clients struct {
 	STS         *sts.Client
 	IAMEndpoint string // as configured; empty means the SDK's resolution (AWS_ENDPOINT_URL_IAM or AWS's)
 	STSEndpoint string
+
+	// Clock is AWS's time as these clients see it: every IAM and STS response's Date header corrects the local
+	// clock. Expiries and the sweep's "now" come from it, because AWS enforces the expiry guard by its own clock.
+	Clock *clock.Server
 }
 
 // NewSTS returns an STS client that signs with other credentials (a freshly issued key, for the propagation
@@ -147,7 +156,9 @@ func New(ctx context.Context, s Settings) (*Clients, error) {
 	if cfg.Region == "" {
 		cfg.Region = DefaultRegion
 	}
-	c := &Clients{IAMEndpoint: s.IAMEndpoint, STSEndpoint: s.STSEndpoint}
+	c := &Clients{IAMEndpoint: s.IAMEndpoint, STSEndpoint: s.STSEndpoint, Clock: clock.NewServer(s.Clock)}
+	// Before any client is built from cfg, so that assume_role's STS calls are measured too.
+	cfg.APIOptions = append(cfg.APIOptions, measureServerTime(c.Clock))
 	c.Config = cfg
 
 	// assume_role and web identity wrap whatever the chain above resolved; both go through STS at the

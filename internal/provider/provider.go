@@ -200,8 +200,10 @@ func (p *awsdynamicProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 					"as `terraform-provider-awsdynamic sweep` for a scheduled job. Default `false`.", fmtDuration(sweepGrace)),
 			},
 			"skip_credentials_validation": schema.BoolAttribute{
-				Optional:            true,
-				MarkdownDescription: "Skip the `sts:GetCallerIdentity` check of the root identity when the provider is configured.",
+				Optional: true,
+				MarkdownDescription: "Skip the `sts:GetCallerIdentity` check of the root identity when the provider is configured. The " +
+					"provider still makes that call once to read AWS's time (its answer counts even when it is a refusal); see " +
+					"\"Whose clock\" in the expiry enforcement guide.",
 			},
 		},
 		Blocks: map[string]schema.Block{
@@ -313,6 +315,7 @@ func (p *awsdynamicProvider) Configure(ctx context.Context, req provider.Configu
 		MaxRetries: int(m.MaxRetries.ValueInt64()),
 		RetryMode:  m.RetryMode.ValueString(),
 		HTTPClient: p.opts.HTTPClient,
+		Clock:      p.opts.Clock,
 	}
 	resp.Diagnostics.Append(m.SharedConfigFiles.ElementsAs(ctx, &settings.SharedConfigFiles, false)...)
 	resp.Diagnostics.Append(m.SharedCredentialsFiles.ElementsAs(ctx, &settings.SharedCredentialsFiles, false)...)
@@ -376,6 +379,10 @@ func (p *awsdynamicProvider) Configure(ctx context.Context, req provider.Configu
 		data.identity = id
 		tflog.Info(ctx, "awsdynamic root identity validated", map[string]any{"account_id": id.AccountID, "caller_arn": id.ARN})
 	}
+	// From here on "now" is AWS's time: the expiry guard is enforced by AWS's aws:CurrentTime, so expiries,
+	// renewal decisions and the sweep must not follow a runner whose clock is off.
+	data.clock = clients.Clock
+	clockOffset(ctx, clients, &resp.Diagnostics)
 	data.issuer = lease.NewIssuer(lease.Options{
 		IAM:         clients.IAM,
 		STS:         clients.STS,
@@ -393,6 +400,23 @@ func (p *awsdynamicProvider) Configure(ctx context.Context, req provider.Configu
 	resp.DataSourceData = data
 	resp.ResourceData = data
 	resp.EphemeralResourceData = data
+}
+
+// clockOffset makes sure AWS's time is measured and says when this machine's clock is far from it.
+func clockOffset(ctx context.Context, clients *awsconfig.Clients, diags *diag.Diagnostics) {
+	off, known := clients.SyncClock(ctx)
+	if !known {
+		tflog.Warn(ctx, "awsdynamic could not read AWS's time from STS: the local clock is used until the first IAM response corrects it")
+		return
+	}
+	tflog.Debug(ctx, "awsdynamic measured AWS's clock", map[string]any{"aws_minus_local": off.String()})
+	if off.Abs() > awsconfig.ClockOffsetWarning {
+		diags.AddWarning("Local Clock Differs From AWS", fmt.Sprintf(
+			"This machine's clock is %s AWS's (read from the Date of AWS's responses). The provider takes the time "+
+				"for lease expiries, renewals and the sweep from AWS, so leases are not affected; but AWS rejects "+
+				"requests signed more than 5 minutes off, and the AWS SDK gets through only by re-signing after "+
+				"a rejection. Synchronize this machine's clock (NTP).", awsconfig.DescribeOffset(off)))
+	}
 }
 
 // unknownProviderValue refuses to configure from values that are not known yet: credentials computed by another

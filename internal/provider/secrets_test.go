@@ -208,7 +208,7 @@ func serveInProcess(t *testing.T, o provider.Options) string {
 	closeCh := make(chan struct{})
 	served := make(chan error, 1)
 	go func() {
-		served <- tf6server.Serve(addr, providerserver.NewProtocol6(provider.NewWithOptions("test", o)()),
+		served <- tf6server.Serve(addr, providerserver.NewProtocol6(provider.NewWithOptions("test", acctest.AWSTimeFollowsClock(o))()),
 			tf6server.WithDebug(ctx, configCh, closeCh),
 			tf6server.WithGoPluginLogger(hclog.NewNullLogger()),
 			tf6server.WithLoggingSink(t))

@@ -19,6 +19,11 @@ import (
 
 // Run executes `sweep` with args (without the subcommand name) and returns the exit code.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return run(ctx, args, stdout, stderr, clock.Real{})
+}
+
+// run is Run with the local clock injected: tests skew it to prove that the sweep goes by AWS's time.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, local clock.Clock) int {
 	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("path", lease.DefaultUserPath, "IAM path prefix of the users to examine")
@@ -44,16 +49,23 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sweep: --path %q --grace %s: %v\n", *path, *grace, err)
 		return 2
 	}
-	clients, err := awsconfig.New(ctx, awsconfig.Settings{Region: *region, Profile: *profile, IAMEndpoint: *iamEndpoint, STSEndpoint: *stsEndpoint})
+	clients, err := awsconfig.New(ctx, awsconfig.Settings{Region: *region, Profile: *profile, IAMEndpoint: *iamEndpoint, STSEndpoint: *stsEndpoint, Clock: local})
 	if err != nil {
 		fmt.Fprintf(stderr, "sweep: %v\n", err)
 		return 1
+	}
+	// A sweeper whose clock runs ahead would revoke live leases: "expired" means by AWS's clock, which enforces
+	// the guards. Listing the users corrects the clock again before the sweep compares any date.
+	if off, known := clients.SyncClock(ctx); !known {
+		fmt.Fprintln(stderr, "sweep: warning: STS did not answer, so AWS's time is read from the IAM listing instead")
+	} else if off.Abs() > awsconfig.ClockOffsetWarning {
+		fmt.Fprintf(stderr, "sweep: warning: this machine's clock is %s AWS's; the sweep goes by AWS's time, but synchronize the clock (NTP)\n", awsconfig.DescribeOffset(off))
 	}
 	is := lease.NewIssuer(lease.Options{
 		IAM:    clients.IAM,
 		STS:    clients.STS,
 		NewSTS: func(c aws.CredentialsProvider) lease.STSAPI { return clients.NewSTS(c) },
-		Clock:  clock.Real{},
+		Clock:  clients.Clock,
 	})
 	rep, err := is.Sweep(ctx, lease.SweepOptions{PathPrefix: *path, Grace: *grace, DryRun: *dryRun})
 	Print(stdout, rep, *path, *dryRun)

@@ -374,7 +374,7 @@ for n in (1, 5, 10):
       f"{g(b, 'slowest-call-ms/op')} | {gn(b, 'new-conns/op')} | {gn(b, 'propagation-calls/op')} | {g(b, 'propagation-ms/op')} |")
 for n in (1, 5, 10):
     b = f"BenchmarkRevoke/arns={n}"
-    w(f"| revoke | {n} | {g(b, 'ns/op', scale=1e-6)} | {gn(b, 'calls/op')} | {gn(b, 'round-trips/op')} (2) | "
+    w(f"| revoke | {n} | {g(b, 'ns/op', scale=1e-6)} | {gn(b, 'calls/op')} | {gn(b, 'round-trips/op')} (3) | "
       f"{g(b, 'slowest-call-ms/op')} | {gn(b, 'new-conns/op')} | | |")
 b = "BenchmarkRevokeMoto500/arns=1"
 w(f"| revoke, moto's 500 for ListServiceSpecificCredentials retried (not AWS) | 1 | {g(b, 'ns/op', scale=1e-6)} | "

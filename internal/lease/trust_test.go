@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/faultproxy"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/moto"
 )
 
@@ -349,3 +350,40 @@ func TestUpdate_DefaultTagsReachALiveUser(t *testing.T) {
 type fixedClock time.Time
 
 func (c fixedClock) Now() time.Time { return time.Time(c) }
+
+// TestRevoke_GuardGoesLastInThreeRoundTrips: with nothing added out of band, revoke is three sequential rounds, and
+// the guard is deleted only after the access key is gone (never concurrently with it).
+func TestRevoke_GuardGoesLastInThreeRoundTrips(t *testing.T) {
+	f := newFaultEnv(t)
+	f.fillGaps = true // AWS answers ListServiceSpecificCredentials at once; moto's 500 would add retries
+	role := f.faultCase(t, f.faultRole())
+	is := f.proxied(providerRetries)
+	l, _, err := is.Issue(testCtx(t), role, Request{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.px.Reset()
+	if err := is.Revoke(testCtx(t), l); err != nil {
+		t.Fatal(err)
+	}
+	calls := f.px.Calls()
+	if got := faultproxy.RoundTrips(calls); got != 3 {
+		t.Errorf("revoke took %d sequential round trips, want 3: %v", got, f.px.Actions())
+	}
+	var keyDeleted, guardDeleted time.Time
+	for _, c := range calls {
+		switch c.Action {
+		case "DeleteAccessKey":
+			keyDeleted = c.End
+		case "DeleteUserPolicy":
+			if guardDeleted.IsZero() || c.Start.Before(guardDeleted) {
+				guardDeleted = c.Start
+			}
+		}
+	}
+	if keyDeleted.IsZero() || guardDeleted.IsZero() || !guardDeleted.After(keyDeleted) {
+		t.Errorf("the inline policies' deletion started at %s, the key's deletion ended at %s: the guard must go after the key",
+			guardDeleted.Format(time.StampMicro), keyDeleted.Format(time.StampMicro))
+	}
+	f.assertClean(t, role)
+}

@@ -192,6 +192,10 @@ func (i *Issuer) tagChanges(l *Lease, to Role) (set map[string]string, unset []s
 	return set, unset, next
 }
 
+// UserTags are the tags an IAM user issued from role carries besides the lease's own: the provider's default_tags
+// under the role's iam_tags.
+func (i *Issuer) UserTags(role Role) map[string]string { return i.roleTags(role) }
+
 // TagsOutOfDate says whether the user of a live lease carries other tags than role (with the provider's current
 // default_tags) gives it: a change of default_tags reaches live users by an Update.
 func (i *Issuer) TagsOutOfDate(l *Lease, role Role) bool {

@@ -108,7 +108,7 @@ func (e *credentialEphemeral) Open(ctx context.Context, req ephemeral.OpenReques
 		return
 	}
 	role, request, configured := m.request(ctx, &resp.Diagnostics)
-	validateRole(role, nil, e.data, path.Root("role"), &resp.Diagnostics)
+	validateRole(role, request.DisplayName, nil, e.data, path.Root("role"), &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -168,7 +168,7 @@ func (e *credentialEphemeral) Close(ctx context.Context, req ephemeral.CloseRequ
 	gate, unlock := openLeases.lock(l.ID)
 	defer unlock()
 	gate.closed = true
-	if err := e.data.issuer.Revoke(ctx, l); err != nil {
+	if err := e.data.issuer.Revoke(ctx, l); err != nil && !errors.Is(err, lease.ErrNotLeaseUser) {
 		resp.Diagnostics.AddError("Credential Not Revoked", fmt.Sprintf("Lease %s could not be fully revoked at the end of the run. Its expiry guard still stops the key at %s, and `terraform-provider-awsdynamic sweep` removes the user after that.\n\n%s", l.ID, formatTime(l.ExpiresAt), err))
 	}
 }

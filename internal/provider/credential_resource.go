@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -40,6 +41,7 @@ type credentialModel struct {
 	IssuedAt     types.String `tfsdk:"issued_at"`
 	MaxExpiresAt types.String `tfsdk:"max_expires_at"`
 	Renewable    types.Bool   `tfsdk:"renewable"`
+	TagsAll      types.Map    `tfsdk:"tags_all"`
 }
 
 func (r *credentialResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -66,6 +68,8 @@ func (r *credentialResource) Schema(_ context.Context, _ resource.SchemaRequest,
 		"issued_at":            schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "When the lease was issued (RFC 3339)."},
 		"max_expires_at":       schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "The latest the lease can be renewed to (RFC 3339): issue time plus `max_ttl`."},
 		"renewable":            schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the lease can still be extended: `iam_user` leases before their maximum; STS credentials never."},
+		"tags_all": schema.MapAttribute{Computed: true, ElementType: types.StringType, PlanModifiers: []planmodifier.Map{mapplanmodifier.UseStateForUnknown()},
+			MarkdownDescription: "The tags of the IAM user besides the lease's own `awsdynamic:*` tags: the provider's `default_tags` under the role's `iam_tags`. A change of either is applied to the live user in place. Empty for STS credentials."},
 	}
 	for name, desc := range outputDescriptions {
 		a := schema.StringAttribute{Computed: true, Sensitive: sensitiveOutputs[name], MarkdownDescription: desc}
@@ -151,6 +155,16 @@ func (r *credentialResource) ModifyPlan(ctx context.Context, req resource.Modify
 	}
 	// What only issue, renewal or replacement changes stays as it is unless one of them is planned below.
 	plan.ExpiresAt, plan.Env, plan.CredentialProcess, plan.Renewable = state.ExpiresAt, state.Env, state.CredentialProcess, state.Renewable
+	if l.Kind == lease.IAMUser && r.data.issuer != nil {
+		var d diag.Diagnostics
+		if role, unknown := pr.toRole(ctx, path.Root("role"), &d); !d.HasError() && !unknown["iam_tags"] && !unknown["name"] &&
+			!plan.Role.IsUnknown() && r.data.issuer.TagsOutOfDate(l, role) {
+			// default_tags (or iam_tags) changed: the user is retagged in place by Update.
+			tags, d := types.MapValueFrom(ctx, types.StringType, r.data.issuer.UserTags(role))
+			resp.Diagnostics.Append(d...)
+			plan.TagsAll = tags
+		}
+	}
 	ttlChanged := !plan.TTL.Equal(state.TTL)
 	roleChanged := !plan.Role.Equal(state.Role)
 	switch {
@@ -186,7 +200,7 @@ func (r *credentialResource) Create(ctx context.Context, req resource.CreateRequ
 		return
 	}
 	role, request, _ := m.request(ctx, &resp.Diagnostics)
-	validateRole(role, nil, r.data, path.Root("role"), &resp.Diagnostics)
+	validateRole(role, request.DisplayName, nil, r.data, path.Root("role"), &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -214,6 +228,16 @@ func (r *credentialResource) store(ctx context.Context, m *credentialModel, l *l
 	m.IssuedAt = types.StringValue(formatTime(l.IssuedAt))
 	m.MaxExpiresAt = types.StringValue(formatTime(l.MaxExpiresAt))
 	m.Renewable = types.BoolValue(l.Renewable(now))
+	tags, d := types.MapValueFrom(ctx, types.StringType, nonNil(l.Tags))
+	diags.Append(d...)
+	m.TagsAll = tags
+}
+
+func nonNil(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
 }
 
 type privateSetter interface {
@@ -258,8 +282,13 @@ func (r *credentialResource) Read(ctx context.Context, req resource.ReadRequest,
 		return
 	}
 	if !present.User {
-		// The user is gone: nothing of this lease can leak any more, and a plan issues a new one.
-		resp.Diagnostics.AddWarning("Credential Gone", fmt.Sprintf("The IAM user of lease %s no longer exists in AWS; it is removed from state and will be issued again.", l.ID))
+		// The user is gone: nothing of this lease can leak any more, and a plan issues a new one. A user of the same
+		// name that is not the lease's is someone else's: it is never touched.
+		detail := fmt.Sprintf("The IAM user of lease %s no longer exists in AWS; it is removed from state and will be issued again.", l.ID)
+		if present.Foreign != "" {
+			detail = fmt.Sprintf("The IAM user %q of lease %s was deleted, and the user that now has its name is not the lease's (%s). The lease is removed from state and will be issued again; the other user is left untouched.", l.UserName, l.ID, present.Foreign)
+		}
+		resp.Diagnostics.AddWarning("Credential Gone", detail)
 		resp.State.RemoveResource(ctx)
 		return
 	}
@@ -288,11 +317,11 @@ func (r *credentialResource) Update(ctx context.Context, req resource.UpdateRequ
 	}
 	fromRole, _, _ := state.request(ctx, &resp.Diagnostics)
 	toRole, request, _ := plan.request(ctx, &resp.Diagnostics)
-	validateRole(toRole, nil, r.data, path.Root("role"), &resp.Diagnostics)
+	validateRole(toRole, request.DisplayName, nil, r.data, path.Root("role"), &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if !plan.Role.Equal(state.Role) {
+	if !plan.Role.Equal(state.Role) || r.data.issuer.TagsOutOfDate(l, toRole) {
 		err := r.data.issuer.Update(ctx, l, fromRole, toRole)
 		// Record what did change even when a step failed, so revoke still knows everything the user holds.
 		resp.Diagnostics.Append(setPrivateLease(ctx, resp.Private, l)...)
@@ -304,6 +333,8 @@ func (r *credentialResource) Update(ctx context.Context, req resource.UpdateRequ
 	if !plan.TTL.Equal(state.TTL) {
 		ttl, _ := lease.TTLs(toRole, request, r.data.defaultTTL, r.data.maxTTL)
 		if err := r.data.issuer.Renew(ctx, l, ttl); err != nil {
+			// The lease says what the guard enforces even when a step failed: keep that.
+			resp.Diagnostics.Append(setPrivateLease(ctx, resp.Private, l)...)
 			resp.Diagnostics.AddError("Lease Not Renewed", fmt.Sprintf("The new ttl could not be applied to lease %s.\n\n%s", l.ID, err))
 			return
 		}
@@ -320,7 +351,11 @@ func (r *credentialResource) Delete(ctx context.Context, req resource.DeleteRequ
 	if l == nil {
 		return
 	}
-	if err := r.data.issuer.Revoke(ctx, l); err != nil {
+	err := r.data.issuer.Revoke(ctx, l)
+	switch {
+	case errors.Is(err, lease.ErrNotLeaseUser):
+		resp.Diagnostics.AddWarning("Credential Already Gone", fmt.Sprintf("The IAM user of lease %s was deleted outside Terraform, and another user now has its name; that user is not the lease's and was left untouched.\n\n%s", l.ID, err))
+	case err != nil:
 		resp.Diagnostics.AddError("Credential Not Revoked", fmt.Sprintf("Lease %s could not be fully revoked; it stays in state so that the next destroy tries again.\n\n%s", l.ID, err))
 	}
 }

@@ -98,7 +98,10 @@ func validateCredentialArgs(ctx context.Context, a credentialArgs, data *provide
 		return
 	}
 	role, unknown := ra.toRole(ctx, path.Root("role"), diags)
-	validateRole(role, unknown, data, path.Root("role"), diags)
+	if a.DisplayName.IsUnknown() {
+		unknown["display_name"] = true
+	}
+	validateRole(role, a.DisplayName.ValueString(), unknown, data, path.Root("role"), diags)
 
 	ttl, ttlOK := parseKnownDuration(a.TTL, 0)
 	window, winOK := parseKnownDuration(a.RenewBefore, 0)

@@ -267,15 +267,15 @@ func TestExamples_guardPolicyIsTheEngines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	expires, err := lease.GuardExpiry(string(raw))
-	if err != nil {
-		t.Fatalf("%s is not a guard policy the engine accepts: %v", file, err)
+	g, err := lease.ReadGuard(string(raw))
+	if err != nil || g.UserARN == "" {
+		t.Fatalf("%s is not the guard policy the engine writes (%+v): %v", file, g, err)
 	}
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, raw); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := compact.String(), lease.GuardDocument(expires); got != want {
+	if got, want := compact.String(), lease.GuardDocument(g.ExpiresAt, g.UserARN); got != want {
 		t.Errorf("%s is not the engine's guard policy (lease.GuardDocument):\n got: %s\nwant: %s", file, got, want)
 	}
 }

@@ -268,6 +268,10 @@ func (p *awsdynamicProvider) ValidateConfig(ctx context.Context, req provider.Va
 		resp.Diagnostics.AddAttributeError(path.Root("assume_role_with_web_identity").AtName("role_arn"), "Missing Role ARN",
 			"The assume_role_with_web_identity block needs role_arn: the ARN of the role the OIDC token is exchanged for.")
 	}
+	if m.SweepExpiredLeases.ValueBool() && m.UserPath.ValueString() == "/" {
+		resp.Diagnostics.AddAttributeError(path.Root("sweep_expired_leases"), "Sweep Refused",
+			`sweep_expired_leases sweeps the users under user_path, and user_path "/" is the whole account. Issue under a path of the provider's own (default "`+DefaultUserPath+`"), or turn sweep_expired_leases off.`)
+	}
 }
 
 // parseKnownDuration returns the configured duration, or def when unset; ok is false while the value is unknown
@@ -383,7 +387,14 @@ func (p *awsdynamicProvider) Configure(ctx context.Context, req provider.Configu
 	// renewal decisions and the sweep must not follow a runner whose clock is off.
 	data.clock = clients.Clock
 	clockOffset(ctx, clients, &resp.Diagnostics)
+	partition := ""
+	if data.identity != nil {
+		if parts := strings.SplitN(data.identity.ARN, ":", 3); len(parts) == 3 && parts[0] == "arn" {
+			partition = parts[1] // the guard holds the user's ARN, whose partition sizes it
+		}
+	}
 	data.issuer = lease.NewIssuer(lease.Options{
+		Partition:   partition,
 		IAM:         clients.IAM,
 		STS:         clients.STS,
 		NewSTS:      func(c aws.CredentialsProvider) lease.STSAPI { return clients.NewSTS(c) },
@@ -451,7 +462,13 @@ const sweepGrace = 10 * time.Minute
 
 // sweepOnce runs the opt-in sweep of expired leases and reports what it removed.
 func sweepOnce(ctx context.Context, data *providerData, diags *diag.Diagnostics) {
-	rep, err := data.issuer.Sweep(ctx, lease.SweepOptions{PathPrefix: data.userPath, Grace: sweepGrace})
+	o := lease.SweepOptions{PathPrefix: data.userPath, Grace: sweepGrace}
+	if err := o.Validate(); err != nil {
+		diags.AddAttributeError(path.Root("sweep_expired_leases"), "Sweep Refused",
+			fmt.Sprintf("sweep_expired_leases sweeps the users under user_path, and %s. Set user_path to the path the provider issues under (default %q), or turn sweep_expired_leases off.", err, DefaultUserPath))
+		return
+	}
+	rep, err := data.issuer.Sweep(ctx, o)
 	var b strings.Builder
 	sweepcmd.Print(&b, rep, data.userPath, false)
 	tflog.Info(ctx, "awsdynamic sweep of expired leases", map[string]any{"report": b.String()})

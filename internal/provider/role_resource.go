@@ -127,7 +127,7 @@ func (r *roleResource) ValidateConfig(ctx context.Context, req resource.Validate
 	// Terraform validates before it configures the provider, when r.data is nil, and validates again during plan
 	// once the provider is configured: the checks that depend on provider settings (default_tags' share of the tag
 	// budget, the provider's max_ttl) run then (TestAccRole_badInputsFailAtPlan checks both CLIs do so).
-	validateRole(role, unknown, r.data, path.Empty(), &resp.Diagnostics)
+	validateRole(role, "", unknown, r.data, path.Empty(), &resp.Diagnostics)
 }
 
 func (r *roleResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -170,7 +170,7 @@ func (r *roleResource) checkRemote(ctx context.Context, m roleModel, diags *diag
 	// Plan reported the role's warnings already; here only its errors matter.
 	var d diag.Diagnostics
 	role, _ := m.toRole(ctx, path.Empty(), &d)
-	validateRole(role, nil, r.data, path.Empty(), &d)
+	validateRole(role, "", nil, r.data, path.Empty(), &d)
 	diags.Append(d.Errors()...)
 	if diags.HasError() {
 		return

@@ -136,12 +136,21 @@ func (a roleArgs) toRole(ctx context.Context, base path.Path, diags *diag.Diagno
 	return r, unknown
 }
 
-// validateRole reports the engine's problems with a role as diagnostics on the attributes under base.
-func validateRole(r lease.Role, unknown map[string]bool, data *providerData, base path.Path, diags *diag.Diagnostics) {
+// validateRole reports the engine's problems with a role as diagnostics on the attributes under base. displayName is
+// the credential's (empty for the role resource): the expiry guard holds the user's ARN, so its share of IAM's
+// inline-policy budget depends on the name the username template renders from it.
+func validateRole(r lease.Role, displayName string, unknown map[string]bool, data *providerData, base path.Path, diags *diag.Diagnostics) {
 	o := lease.ValidateOptions{ReservedTags: lease.LeaseTagCount, ProviderMaxTTL: DefaultMaxTTL, Unknown: unknown}
+	issuer := lease.NewIssuer(lease.Options{}) // before Configure: the default template, path and partition
 	if data != nil {
 		o.ReservedTags += len(data.defaultTags)
 		o.ProviderMaxTTL = data.maxTTL
+		if data.issuer != nil {
+			issuer = data.issuer
+		}
+	}
+	if !unknown["name"] && !unknown["user_path"] && !unknown["display_name"] {
+		o.GuardSize, _ = issuer.GuardSizeFor(r, displayName) // a template that fails is reported on its own
 	}
 	for _, p := range r.Validate(o) {
 		at := base.AtName(p.Attribute)

@@ -60,20 +60,20 @@ func (r Risks) Describe() string {
 
 // iamWriteActions are IAM's actions that change something: the IAM API's operations other than Get*, List*,
 // Generate* and Simulate*, and iam:PassRole, which has no operation of its own but lets the holder hand a role to
-// a service (an instance, a function) that keeps it. Matching wildcards against this list, rather than against the
+// a service (an instance, a function) that keeps it. iam:CreateServiceLinkedRole and iam:DeleteServiceLinkedRole
+// are left out: a service-linked role trusts only its service and its trust policy cannot be changed, so the
+// holder cannot keep anything through one (and hundreds of AWS-managed service policies grant them). Matching wildcards against this list, rather than against the
 // shape of a pattern, keeps "iam:G*" (only Get* and Generate* exist) from counting as a write.
 var iamWriteActions = []string{
 	"AcceptDelegationRequest", "AcquireRole", "AddClientIDToOpenIDConnectProvider", "AddRoleToInstanceProfile",
 	"AddUserToGroup", "AssociateDelegationRequest", "AttachGroupPolicy", "AttachRolePolicy", "AttachUserPolicy",
 	"ChangePassword", "CreateAccessKey", "CreateAccountAlias", "CreateDelegationRequest", "CreateGroup",
 	"CreateInstanceProfile", "CreateLoginProfile", "CreateOpenIDConnectProvider", "CreatePolicy",
-	"CreatePolicyVersion", "CreateRole", "CreateSAMLProvider", "CreateServiceLinkedRole",
-	"CreateServiceSpecificCredential", "CreateUser", "CreateVirtualMFADevice", "DeactivateMFADevice",
+	"CreatePolicyVersion", "CreateRole", "CreateSAMLProvider", "CreateServiceSpecificCredential", "CreateUser", "CreateVirtualMFADevice", "DeactivateMFADevice",
 	"DeleteAccessKey", "DeleteAccountAlias", "DeleteAccountPasswordPolicy", "DeleteGroup", "DeleteGroupPolicy",
 	"DeleteInstanceProfile", "DeleteLoginProfile", "DeleteOpenIDConnectProvider", "DeletePolicy",
 	"DeletePolicyVersion", "DeleteRole", "DeleteRolePermissionsBoundary", "DeleteRolePolicy",
-	"DeleteSAMLProvider", "DeleteSSHPublicKey", "DeleteServerCertificate", "DeleteServiceLinkedRole",
-	"DeleteServiceSpecificCredential", "DeleteSigningCertificate", "DeleteUser", "DeleteUserPermissionsBoundary",
+	"DeleteSAMLProvider", "DeleteSSHPublicKey", "DeleteServerCertificate", "DeleteServiceSpecificCredential", "DeleteSigningCertificate", "DeleteUser", "DeleteUserPermissionsBoundary",
 	"DeleteUserPolicy", "DeleteVirtualMFADevice", "DetachGroupPolicy", "DetachRolePolicy", "DetachUserPolicy",
 	"DisableOrganizationsRootCredentialsManagement", "DisableOrganizationsRootSessions",
 	"DisableOutboundWebIdentityFederation", "EnableMFADevice", "EnableOrganizationsRootCredentialsManagement",

@@ -42,6 +42,7 @@ func TestAnalyze(t *testing.T) {
 		{name: "admin taken back by an unconditional deny", doc: doc(allow(`"*"`, `"*"`), `{"Effect":"Deny","Action":["iam:*","sts:AssumeRole"],"Resource":"*"}`)},
 		{name: "NotResource excluding every role", doc: doc(`{"Effect":"Allow","Action":"sts:AssumeRole","NotResource":"arn:aws:iam::*:role/*"}`)},
 		{name: "NotResource star", doc: doc(`{"Effect":"Allow","Action":"iam:*","NotResource":"*"}`)},
+		{name: "service-linked roles only", doc: doc(allow(`["iam:CreateServiceLinkedRole","iam:DeleteServiceLinkedRole"]`, `"*"`))},
 		{name: "single statement object", doc: `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"ec2:*","Resource":"*"}}`},
 
 		// IAM writes.
@@ -50,7 +51,7 @@ func TestAnalyze(t *testing.T) {
 		{name: "iam:*", doc: doc(allow(`"iam:*"`, `"*"`)), iamWrites: -1},
 		{name: "star", doc: doc(allow(`"*"`, `"*"`)), iamWrites: -1, assumeRole: true},
 		{name: "star colon star", doc: doc(allow(`"*:*"`, `"*"`)), iamWrites: -1, assumeRole: true},
-		{name: "iam:Create*", doc: doc(allow(`"iam:Create*"`, `"*"`)), iamWrites: 15},
+		{name: "iam:Create*", doc: doc(allow(`"iam:Create*"`, `"*"`)), iamWrites: 14},
 		{name: "iam:Put*", doc: doc(allow(`"iam:Put*"`, `"*"`)), iamWrites: 6},
 		{name: "iam:Attach*", doc: doc(allow(`"iam:Attach*"`, `"*"`)), exactly: []string{"iam:AttachGroupPolicy", "iam:AttachRolePolicy", "iam:AttachUserPolicy"}},
 		{name: "question mark", doc: doc(allow(`"iam:?assRole"`, `"*"`)), exactly: []string{"iam:PassRole"}},
@@ -173,6 +174,30 @@ func TestGlob(t *testing.T) {
 	for _, tt := range tests {
 		if got := glob(tt.p, tt.s, tt.fold); got != tt.want {
 			t.Errorf("glob(%q, %q, %v) = %v, want %v", tt.p, tt.s, tt.fold, got, tt.want)
+		}
+	}
+}
+
+func TestAWSManagedRisks(t *testing.T) {
+	tests := []struct {
+		arn               string
+		known, assumeRole bool
+		writes            int
+	}{
+		{arn: "arn:aws:iam::aws:policy/AdministratorAccess", known: true, assumeRole: true, writes: len(iamWriteActions)},
+		{arn: "arn:aws-us-gov:iam::aws:policy/IAMFullAccess", known: true, writes: len(iamWriteActions)},
+		{arn: "arn:aws:iam::aws:policy/PowerUserAccess", known: true, assumeRole: true},
+		{arn: "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess", known: true},
+		{arn: "arn:aws:iam::aws:policy/ViewOnlyAccess"}, // it lives under job-function/
+		{arn: "arn:aws:iam::aws:policy/ReadOnlyAccess", known: true},
+		{arn: "arn:aws:iam::123456789012:policy/AdministratorAccess"}, // customer managed, whatever its name
+		{arn: "arn:aws:iam::aws:policy/SomethingNew"},
+		{arn: "not an arn"},
+	}
+	for _, tt := range tests {
+		r, known := AWSManagedRisks(tt.arn)
+		if known != tt.known || r.AssumeRole != tt.assumeRole || len(r.IAMWrite) != tt.writes {
+			t.Errorf("AWSManagedRisks(%q) = %+v, %v; want known=%v assumeRole=%v and %d writes", tt.arn, r, known, tt.known, tt.assumeRole, tt.writes)
 		}
 	}
 }

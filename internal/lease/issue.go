@@ -231,15 +231,10 @@ func (i *Issuer) pathFor(role Role) string {
 }
 
 // userTags are the tags a lease's user carries: the provider's defaults, then the role's iam_tags, then the lease's
-// own, each overriding the one before. The lease tags must win: the sweep trusts them.
+// own, each overriding the one before (keys compared as IAM does, case-insensitively). The lease tags must win: the
+// sweep trusts them.
 func (i *Issuer) userTags(role Role, l *Lease) map[string]string {
-	tags := make(map[string]string, len(i.defaultTags)+len(role.IAMTags)+LeaseTagCount)
-	for k, v := range i.defaultTags {
-		tags[k] = v
-	}
-	for k, v := range role.IAMTags {
-		tags[k] = v
-	}
+	tags := mergeTags(i.defaultTags, role.IAMTags)
 	tags[TagLeaseID] = l.ID
 	tags[TagRole] = l.Role
 	tags[TagExpiresAt] = formatExpiry(l.ExpiresAt)

@@ -94,7 +94,7 @@ func TestRoleValidate_TrustWarnings(t *testing.T) {
 }
 
 // The plan-time table of AWS-managed policies agrees with the policies themselves: moto ships AWS's own policy
-// texts, and each is read and analysed as a customer-managed policy would be at issue.
+// texts, and each is read and analyzed as a customer-managed policy would be at issue.
 func TestManagedRisks_TableMatchesThePolicies(t *testing.T) {
 	e := newMotoEnv(t)
 	i := e.issuer()
@@ -117,7 +117,7 @@ func TestManagedRisks_TableMatchesThePolicies(t *testing.T) {
 	}
 }
 
-// At issue, policies the table does not know are read from IAM (two calls each, all at once) and analysed; a
+// At issue, policies the table does not know are read from IAM (two calls each, all at once) and analyzed; a
 // policy that grants IAM writes yields a warning on policy_arns, a harmless one nothing, a known one no call.
 func TestPolicyRisks_ReadsCustomerManagedPolicies(t *testing.T) {
 	e := newMotoEnv(t)
@@ -185,6 +185,6 @@ func TestPolicyRisks_UnreadablePolicyIsAWarning(t *testing.T) {
 	cancel()
 	ps = i.PolicyRisks(ctx, Role{Name: "r", CredentialType: IAMUser, PolicyARNs: []string{missing}})
 	if len(ps) != 1 || !ps[0].Warning || !strings.Contains(ps[0].Detail, "canceled") {
-		t.Fatalf("a cancelled read: %+v, want a warning saying so", ps)
+		t.Fatalf("a canceled read: %+v, want a warning saying so", ps)
 	}
 }

@@ -111,7 +111,7 @@ type statement struct {
 
 // Analyze reports what doc, an identity policy, allows that outlasts an issued credential: IAM writes and
 // sts:AssumeRole on any role. Wildcards in actions (case-insensitive, as IAM matches them) and resources, NotAction
-// and NotResource are honoured. An unconditional Deny on Resource "*" takes its actions away; any other Deny, and
+// and NotResource are honored. An unconditional Deny on Resource "*" takes its actions away; any other Deny, and
 // any Condition on an Allow, is assumed not to (the holder may meet the condition, or use another resource), so the
 // result errs towards reporting a grant. An error means doc is not a policy document that can be read.
 func Analyze(doc string) (Risks, error) {

@@ -5,7 +5,7 @@ import "strings"
 // awsManaged is what the AWS-managed policies people most often attach grant, by Analyze's measure, so that a
 // role naming them can be warned about at plan time without reading them from AWS. A TestManagedRisks engine test
 // in internal/lease reads each one from moto (which ships AWS's own policy texts) and checks its row. Every other
-// policy ARN is read and analysed when a credential is issued.
+// policy ARN is read and analyzed when a credential is issued.
 var awsManaged = map[string]Risks{
 	"AdministratorAccess": {IAMWrite: allIAMWrites(), AssumeRole: true},
 	"IAMFullAccess":       {IAMWrite: allIAMWrites()},
@@ -40,7 +40,7 @@ var awsManaged = map[string]Risks{
 }
 
 // AWSManagedRisks says what a well-known AWS-managed policy grants; known is false for any other ARN (customer
-// managed, or an AWS-managed policy not in the table), which must be read from AWS to be analysed.
+// managed, or an AWS-managed policy not in the table), which must be read from AWS to be analyzed.
 func AWSManagedRisks(arn string) (r Risks, known bool) {
 	name, ok := AWSManagedName(arn)
 	if !ok {

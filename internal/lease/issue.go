@@ -237,24 +237,9 @@ func (i *Issuer) pathFor(role Role) string {
 	return i.userPath
 }
 
-// roleTags are the tags a lease's user carries besides the lease's own: the provider's defaults, then the role's
-// iam_tags, each overriding the one before. IAM's tag keys are case-insensitive, so an iam_tags key overrides a
-// default of the same key in another case, and takes its own spelling.
-func (i *Issuer) roleTags(role Role) map[string]string {
-	tags := make(map[string]string, len(i.defaultTags)+len(role.IAMTags))
-	for k, v := range i.defaultTags {
-		tags[k] = v
-	}
-	for k, v := range role.IAMTags {
-		for old := range tags {
-			if strings.EqualFold(old, k) {
-				delete(tags, old)
-			}
-		}
-		tags[k] = v
-	}
-	return tags
-}
+// roleTags are the tags a lease's user carries besides the lease's own: the provider's defaults under the role's
+// iam_tags (see mergeTags).
+func (i *Issuer) roleTags(role Role) map[string]string { return mergeTags(i.defaultTags, role.IAMTags) }
 
 // leaseTags are all the tags of a lease's user: l.Tags and the lease's own, which win (validation refuses keys
 // that collide with them in any case).

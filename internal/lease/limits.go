@@ -185,7 +185,9 @@ func ValidatePolicyARN(arn string) error {
 
 // ValidateTags checks tags for an IAM user that will also carry reserved tags of the provider's own: together at most
 // 50; keys 1 to 128 characters, not starting with "aws:" in any case; values 0 to 256 characters; both from IAM's tag
-// character set (Unicode letters, digits and spaces, and _ . : / = + - @). Every problem is reported, keys in order.
+// character set (Unicode letters, digits and spaces, and _ . : / = + - @). Keys may not start with the provider's
+// own "awsdynamic:" either, in any case, and no two keys may differ only in case: IAM and STS compare tag keys
+// case-insensitively. Every problem is reported, keys in order.
 func ValidateTags(tags map[string]string, reserved int) error {
 	if reserved < 0 {
 		reserved = 0
@@ -218,6 +220,15 @@ func ValidateTags(tags map[string]string, reserved int) error {
 		if len(k) >= 4 && strings.EqualFold(k[:4], "aws:") {
 			errs = append(errs, fmt.Errorf("tag key %q begins with %q, a prefix AWS reserves for its own tags: "+
 				"choose another key", k, k[:4]))
+		}
+		if p := len(ReservedTagPrefix); len(k) >= p && strings.EqualFold(k[:p], ReservedTagPrefix) {
+			errs = append(errs, fmt.Errorf("tag key %q begins with %q: the provider reserves the %q prefix, in any "+
+				"case, for its own lease tags (%s, %s, %s and future ones): choose another key", k, k[:p],
+				ReservedTagPrefix, TagLeaseID, TagRole, TagExpiresAt))
+		}
+		if first, dup := sameKeyFold(keys, k); dup {
+			errs = append(errs, fmt.Errorf("tag keys %q and %q differ only in case, and IAM treats tag keys "+
+				"case-insensitively: keep one of them", first, k))
 		}
 		if bad := limitsBadRunes(k, limitsTagChars.allows); bad != "" {
 			errs = append(errs, fmt.Errorf("tag key %q contains %s: tags may contain %s", k, bad,

@@ -204,6 +204,12 @@ func TestValidateTags(t *testing.T) {
 		{name: "aws prefix", tags: map[string]string{"aws:createdBy": "me"}, want: []string{`tag key "aws:createdBy" begins with "aws:"`, "choose another key"}},
 		{name: "aws prefix any case", tags: map[string]string{"AWS:x": "me"}, want: []string{`begins with "AWS:"`}},
 		{name: "awsome is fine", tags: map[string]string{"awsome": "x", "aws": "y"}},
+		{name: "lease tag key", tags: map[string]string{"awsdynamic:lease-id": "x"}, want: []string{`tag key "awsdynamic:lease-id" begins with "awsdynamic:"`, "reserves", "in any case"}},
+		{name: "lease tag key in another case", tags: map[string]string{"AWSDynamic:Role": "x"}, want: []string{`begins with "AWSDynamic:"`}},
+		{name: "any key under the reserved prefix", tags: map[string]string{"AWSDYNAMIC:audit": "x"}, want: []string{"future ones"}},
+		{name: "awsdynamic without the colon is fine", tags: map[string]string{"awsdynamic": "x", "awsdynamic-team": "y"}},
+		{name: "keys differing only in case", tags: map[string]string{"Team": "a", "team": "b", "other": "c"}, want: []string{`tag keys "Team" and "team" differ only in case`, "keep one of them"}},
+		{name: "three keys differing only in case", tags: map[string]string{"TEAM": "a", "Team": "b", "team": "c"}, want: []string{`"TEAM" and "Team"`, `"TEAM" and "team"`}},
 		{name: "bad key characters", tags: map[string]string{"team#1": "x"}, want: []string{`tag key "team#1" contains '#'`, "_ . : / = + - @"}},
 		{name: "bad value characters", tags: map[string]string{"k": "a,b;c"}, want: []string{`tag "k" has a value that contains ',' and ';'`}},
 	}

@@ -250,6 +250,7 @@ func (r Role) Validate(o ValidateOptions) []Problem {
 			add("default_sts_ttl", false, "Default STS TTL Exceeds Maximum", "default_sts_ttl (%s) is longer than max_sts_ttl (%s).", r.DefaultSTSTTL, r.MaxSTSTTL)
 		}
 	}
+	ps = append(ps, r.trustWarnings(o)...)
 	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Attribute < ps[j].Attribute })
 	return ps
 }

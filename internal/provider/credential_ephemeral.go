@@ -112,7 +112,9 @@ func (e *credentialEphemeral) Open(ctx context.Context, req ephemeral.OpenReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	warnPolicyRisks := checkPolicyRisks(ctx, e.data.issuer, role)
 	l, creds, err := e.data.issuer.Issue(ctx, role, request)
+	warnPolicyRisks(&resp.Diagnostics)
 	if err != nil {
 		issueDiagnostic(&resp.Diagnostics, role.Name, err)
 		return

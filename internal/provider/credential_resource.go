@@ -204,7 +204,9 @@ func (r *credentialResource) Create(ctx context.Context, req resource.CreateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	warnPolicyRisks := checkPolicyRisks(ctx, r.data.issuer, role)
 	l, creds, err := r.data.issuer.Issue(ctx, role, request)
+	warnPolicyRisks(&resp.Diagnostics)
 	if err != nil {
 		issueDiagnostic(&resp.Diagnostics, role.Name, err)
 		return

@@ -190,7 +190,9 @@ func (p *awsdynamicProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 			},
 			"default_tags": schema.MapAttribute{
 				Optional: true, ElementType: types.StringType,
-				MarkdownDescription: "Tags applied to every IAM user the provider creates. A role's `iam_tags` override them; the provider's own `awsdynamic:*` lease tags override both.",
+				MarkdownDescription: "Tags applied to every IAM user the provider creates. A role's `iam_tags` override them, key for key " +
+					"compared as IAM compares them, without regard to case. Keys may not begin with `awsdynamic:`, in any case: the " +
+					"provider reserves that prefix for its own lease tags.",
 			},
 			"sweep_expired_leases": schema.BoolAttribute{
 				Optional: true,
@@ -259,6 +261,15 @@ func (p *awsdynamicProvider) ValidateConfig(ctx context.Context, req provider.Va
 	if defOK && maxOK && def > max {
 		resp.Diagnostics.AddAttributeError(path.Root("default_ttl"), "Default TTL Exceeds Maximum",
 			fmt.Sprintf("default_ttl (%s) is longer than max_ttl (%s). Lower default_ttl or raise max_ttl.", fmtDuration(def), fmtDuration(max)))
+	}
+	if !m.DefaultTags.IsUnknown() && !m.DefaultTags.IsNull() {
+		var tags map[string]string
+		// Unknown elements are left empty here; Configure checks them once known.
+		if d := m.DefaultTags.ElementsAs(ctx, &tags, true); !d.HasError() {
+			if err := lease.ValidateTags(tags, lease.LeaseTagCount); err != nil {
+				resp.Diagnostics.AddAttributeError(path.Root("default_tags"), "Invalid Default Tags", fmt.Sprintf("default_tags: %s.", err))
+			}
+		}
 	}
 	if m.AssumeRole != nil && m.AssumeRole.RoleARN.IsNull() {
 		resp.Diagnostics.AddAttributeError(path.Root("assume_role").AtName("role_arn"), "Missing Role ARN",

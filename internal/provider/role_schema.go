@@ -60,7 +60,7 @@ var roleAttrs = []roleAttr{
 	{"policy_arns", kindSet, false, "Managed policies attached to the user (`iam_user`) or passed as session policies (`assumed_role`, `federation_token`). Vault: `policy_arns`."},
 	{"policy_document", kindDocument, false, "An IAM policy document (JSON) put inline on the user, or passed as the session policy. Reformatting it is no change. Together with the expiry guard it must fit IAM's 2,048-character inline budget. Vault: `policy_document`."},
 	{"iam_groups", kindSet, false, "IAM groups the user joins (`iam_user`); for `federation_token` their policies are merged into the session policy, as Vault does. At most 10. Vault: `iam_groups`."},
-	{"iam_tags", kindMap, false, "Tags on the IAM user, over the provider's `default_tags`. Vault: `iam_tags`."},
+	{"iam_tags", kindMap, false, "Tags on the IAM user, over the provider's `default_tags` (a key here replaces a default key that differs from it only in case: IAM compares tag keys case-insensitively). Keys may not begin with `awsdynamic:` in any case, the provider's own lease tags' prefix, and no two may differ only in case. Vault: `iam_tags`."},
 	{"permissions_boundary_arn", kindString, false, "Managed policy set as the user's permissions boundary (`iam_user`). Vault: `permissions_boundary_arn`."},
 	{"user_path", kindString, false, "IAM path of the users this role creates, overriding the provider's `user_path`. Vault: `user_path`."},
 	{"default_ttl", kindDuration, false, "Lease TTL of `iam_user` credentials from this role, overriding the provider's `default_ttl`. Vault: `default_ttl`."},

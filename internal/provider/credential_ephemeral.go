@@ -112,7 +112,7 @@ func (e *credentialEphemeral) Open(ctx context.Context, req ephemeral.OpenReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	l, creds, err := e.data.issuer.Issue(ctx, role, request)
+	l, creds, err := e.data.issuer.Issue(ctx, e.data.withRequiredBoundary(role), request)
 	if err != nil {
 		issueDiagnostic(&resp.Diagnostics, role.Name, err)
 		return

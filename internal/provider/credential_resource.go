@@ -40,6 +40,9 @@ type credentialModel struct {
 	IssuedAt     types.String `tfsdk:"issued_at"`
 	MaxExpiresAt types.String `tfsdk:"max_expires_at"`
 	Renewable    types.Bool   `tfsdk:"renewable"`
+	// The boundary the user carries: not in the lease, which the engine owns, but here, so that a plan can see
+	// when the provider's required boundary moved away from it.
+	PermissionsBoundaryARN types.String `tfsdk:"permissions_boundary_arn"`
 }
 
 func (r *credentialResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -66,6 +69,9 @@ func (r *credentialResource) Schema(_ context.Context, _ resource.SchemaRequest,
 		"issued_at":            schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "When the lease was issued (RFC 3339)."},
 		"max_expires_at":       schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "The latest the lease can be renewed to (RFC 3339): issue time plus `max_ttl`."},
 		"renewable":            schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the lease can still be extended: `iam_user` leases before their maximum; STS credentials never."},
+		"permissions_boundary_arn": schema.StringAttribute{Computed: true, MarkdownDescription: "The permissions boundary the lease's IAM user carries: " +
+			"the role's `permissions_boundary_arn`, else the provider's `required_permissions_boundary_arn`; empty for none and for the STS kinds. " +
+			"When the provider's required boundary changes, a credential whose user carries another one is replaced."},
 	}
 	for name, desc := range outputDescriptions {
 		a := schema.StringAttribute{Computed: true, Sensitive: sensitiveOutputs[name], MarkdownDescription: desc}
@@ -113,8 +119,12 @@ func getArgs(ctx context.Context, cfg tfsdk.Config, a *credentialArgs) diag.Diag
 
 // ModifyPlan decides between keeping the lease, changing it in place and replacing it.
 func (r *credentialResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if !req.Plan.Raw.IsNull() && req.State.Raw.IsNull() && r.data != nil {
+		r.planNewBoundary(ctx, req, resp)
+		return
+	}
 	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() || r.data == nil {
-		return // create or destroy: nothing to decide
+		return // destroy: nothing to decide
 	}
 	var state, plan credentialModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -171,7 +181,33 @@ func (r *credentialResource) ModifyPlan(ctx context.Context, req resource.Modify
 	case roleChanged && l.Kind != lease.IAMUser:
 		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("role"))
 	}
+	live := liveBoundary(state.PermissionsBoundaryARN, sr)
+	plan.PermissionsBoundaryARN = boundaryValue(r.data, pr, &sr, live)
+	if b := plan.PermissionsBoundaryARN; r.data.requiredBoundary != "" && l.Kind == lease.IAMUser && !b.IsUnknown() && !b.Equal(live) {
+		// A new user is created with the new boundary rather than the live one changed: it carries the boundary
+		// from its first moment, and the old user (with another boundary, or none) is revoked.
+		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("permissions_boundary_arn"))
+		resp.Diagnostics.AddAttributeWarning(path.Root("permissions_boundary_arn"), "Credential Will Be Replaced",
+			fmt.Sprintf("IAM user %q of lease %s carries the permissions boundary %q, but the provider now requires %s "+
+				"(required_permissions_boundary_arn): a new credential whose user carries it replaces this one, and the old one is revoked.",
+				l.UserName, l.ID, live.ValueString(), b.ValueString()))
+	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
+}
+
+// planNewBoundary shows, in the plan of a new credential, the boundary its user will carry.
+func (r *credentialResource) planNewBoundary(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	var role types.Object
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("role"), &role)...)
+	if resp.Diagnostics.HasError() || role.IsNull() || role.IsUnknown() {
+		return
+	}
+	var ra roleArgs
+	resp.Diagnostics.Append(role.As(ctx, &ra, basetypes.ObjectAsOptions{UnhandledUnknownAsEmpty: true})...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("permissions_boundary_arn"), boundaryValue(r.data, ra, nil, types.StringNull()))...)
 }
 
 func (r *credentialResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -190,12 +226,17 @@ func (r *credentialResource) Create(ctx context.Context, req resource.CreateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	role = r.data.withRequiredBoundary(role)
 	l, creds, err := r.data.issuer.Issue(ctx, role, request)
 	if err != nil {
 		issueDiagnostic(&resp.Diagnostics, role.Name, err)
 		return
 	}
 	r.store(ctx, &m, l, &creds, &resp.Diagnostics)
+	m.PermissionsBoundaryARN = types.StringValue("")
+	if role.CredentialType == lease.IAMUser {
+		m.PermissionsBoundaryARN = types.StringValue(role.PermissionsBoundaryARN)
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
 	resp.Diagnostics.Append(setPrivateLease(ctx, resp.Private, l)...)
 }
@@ -263,6 +304,11 @@ func (r *credentialResource) Read(ctx context.Context, req resource.ReadRequest,
 		resp.State.RemoveResource(ctx)
 		return
 	}
+	if m.PermissionsBoundaryARN.IsNull() {
+		var ra roleArgs
+		resp.Diagnostics.Append(m.Role.As(ctx, &ra, basetypes.ObjectAsOptions{UnhandledUnknownAsEmpty: true})...)
+		m.PermissionsBoundaryARN = liveBoundary(m.PermissionsBoundaryARN, ra)
+	}
 	now := r.data.clock.Now()
 	configured, _ := parseKnownDuration(m.RenewBefore, 0)
 	window := renewWindow(configured, l)
@@ -291,6 +337,14 @@ func (r *credentialResource) Update(ctx context.Context, req resource.UpdateRequ
 	validateRole(toRole, nil, r.data, path.Root("role"), &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	// Both sides carry the required boundary, so that a role that stops naming it (or starts) changes nothing.
+	fromRole, toRole = r.data.withRequiredBoundary(fromRole), r.data.withRequiredBoundary(toRole)
+	if plan.PermissionsBoundaryARN.IsUnknown() {
+		var sr, pr roleArgs
+		resp.Diagnostics.Append(state.Role.As(ctx, &sr, basetypes.ObjectAsOptions{})...)
+		resp.Diagnostics.Append(plan.Role.As(ctx, &pr, basetypes.ObjectAsOptions{})...)
+		plan.PermissionsBoundaryARN = boundaryValue(r.data, pr, &sr, liveBoundary(state.PermissionsBoundaryARN, sr))
 	}
 	if !plan.Role.Equal(state.Role) {
 		err := r.data.issuer.Update(ctx, l, fromRole, toRole)

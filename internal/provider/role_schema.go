@@ -151,4 +151,5 @@ func validateRole(r lease.Role, unknown map[string]bool, data *providerData, bas
 			diags.AddAttributeError(at, p.Summary, p.Detail)
 		}
 	}
+	checkRequiredBoundary(r, unknown, data, base, diags)
 }

@@ -427,7 +427,7 @@ func (p *awsdynamicProvider) EphemeralResources(context.Context) []func() epheme
 }
 
 func (p *awsdynamicProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{newCallerIdentityDataSource}
+	return []func() datasource.DataSource{newCallerIdentityDataSource, newRootPolicyDataSource}
 }
 
 // sweepGrace is how long past expiry the provider's own sweep leaves a lease's user alone.

@@ -56,7 +56,9 @@ func (d *rootPolicyDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 	for _, k := range lease.CredentialTypes {
 		kinds = append(kinds, string(k))
 	}
-	strs := func(v ...validator.String) []validator.Set { return []validator.Set{setvalidator.ValueStringsAre(v...)} }
+	strs := func(v ...validator.String) []validator.Set {
+		return []validator.Set{setvalidator.ValueStringsAre(v...)}
+	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The least-privilege IAM policy of the provider's root identity, rendered from the provider's " +
 			"`user_path` and `required_permissions_boundary_arn` and from what the roles may hand out. It follows AWS's " +

@@ -29,8 +29,8 @@ func policyARN() validator.String {
 }
 
 // withRequiredBoundary is the role the engine is given: an iam_user role that names no permissions boundary gets
-// the provider's required one. Issue, the role check and both sides of an in-place update go through it, so an
-// update never sees a boundary "removed" and never sends DeleteUserPermissionsBoundary.
+// the provider's required one. Issue and the role check go through it; an in-place update compares the boundary
+// the user carries with boundaryValue instead.
 func (d *providerData) withRequiredBoundary(r lease.Role) lease.Role {
 	if d != nil && d.requiredBoundary != "" && r.CredentialType == lease.IAMUser && r.PermissionsBoundaryARN == "" {
 		r.PermissionsBoundaryARN = d.requiredBoundary

@@ -3,6 +3,7 @@ package provider_test
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -46,7 +47,8 @@ func createUserBoundaries() (map[string]string, error) {
 }
 
 // required_permissions_boundary_arn reaches every iam_user the provider creates, managed and ephemeral; a role change
-// in place never touches it; a new required boundary replaces the credential with one whose user carries it.
+// in place never touches it; a new required boundary replaces the credential with one whose user carries it; and
+// dropping the requirement leaves the boundary on the user.
 //
 // moto drops PermissionsBoundary on CreateUser and answers PutUserPermissionsBoundary and
 // DeleteUserPermissionsBoundary with HTTP 500, so GetUser cannot show a boundary: the test asserts the requests the
@@ -158,6 +160,19 @@ ephemeral "awsdynamic_credential" "run" {
 					resource.TestCheckResourceAttr(credAddr, "permissions_boundary_arn", boundaryB),
 					everyCreateUserCarries(boundaryB, 2),
 					checkKeyWorks(credAddr),
+				),
+			},
+			{
+				// The provider stops requiring a boundary while the role changes: the user keeps the one it has (no
+				// DeleteUserPermissionsBoundary), and the credential still says so.
+				PreConfig: func() { startRecording(t) },
+				Config: strings.Replace(config(boundaryB, `  policy_arns = ["`+s3ReadOnly+`"]`),
+					fmt.Sprintf("  required_permissions_boundary_arn = %q", boundaryB), "", 1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: update},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					checkIssuedUser(credAddr, wantUser{Role: "deploy", PolicyARNs: []string{s3ReadOnly}}),
+					resource.TestCheckResourceAttr(credAddr, "permissions_boundary_arn", boundaryB),
+					noBoundaryCall,
 				),
 			},
 		},

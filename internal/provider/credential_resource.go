@@ -183,6 +183,9 @@ func (r *credentialResource) ModifyPlan(ctx context.Context, req resource.Modify
 	}
 	live := liveBoundary(state.PermissionsBoundaryARN, sr)
 	plan.PermissionsBoundaryARN = boundaryValue(r.data, pr, &sr, live)
+	if plan.Role.IsUnknown() {
+		plan.PermissionsBoundaryARN = types.StringUnknown() // decided once the role is known, at apply
+	}
 	if b := plan.PermissionsBoundaryARN; r.data.requiredBoundary != "" && l.Kind == lease.IAMUser && !b.IsUnknown() && !b.Equal(live) {
 		// A new user is created with the new boundary rather than the live one changed: it carries the boundary
 		// from its first moment, and the old user (with another boundary, or none) is revoked.
@@ -338,13 +341,17 @@ func (r *credentialResource) Update(ctx context.Context, req resource.UpdateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	// Both sides carry the required boundary, so that a role that stops naming it (or starts) changes nothing.
-	fromRole, toRole = r.data.withRequiredBoundary(fromRole), r.data.withRequiredBoundary(toRole)
-	if plan.PermissionsBoundaryARN.IsUnknown() {
-		var sr, pr roleArgs
-		resp.Diagnostics.Append(state.Role.As(ctx, &sr, basetypes.ObjectAsOptions{})...)
-		resp.Diagnostics.Append(plan.Role.As(ctx, &pr, basetypes.ObjectAsOptions{})...)
-		plan.PermissionsBoundaryARN = boundaryValue(r.data, pr, &sr, liveBoundary(state.PermissionsBoundaryARN, sr))
+	// The engine compares the boundary the user carries with the one it should carry: with a required boundary
+	// both are it, so a role that starts or stops naming it sends no boundary call. They differ only when the role
+	// itself changes its boundary, or when a new required boundary could not be seen at plan (the role was unknown
+	// then): the user is moved to it in place rather than left with the old one.
+	var sr, pr roleArgs
+	resp.Diagnostics.Append(state.Role.As(ctx, &sr, basetypes.ObjectAsOptions{})...)
+	resp.Diagnostics.Append(plan.Role.As(ctx, &pr, basetypes.ObjectAsOptions{})...)
+	live := liveBoundary(state.PermissionsBoundaryARN, sr)
+	plan.PermissionsBoundaryARN = boundaryValue(r.data, pr, &sr, live)
+	if toRole.CredentialType == lease.IAMUser {
+		fromRole.PermissionsBoundaryARN, toRole.PermissionsBoundaryARN = live.ValueString(), plan.PermissionsBoundaryARN.ValueString()
 	}
 	if !plan.Role.Equal(state.Role) {
 		err := r.data.issuer.Update(ctx, l, fromRole, toRole)

@@ -113,7 +113,7 @@ func (e *credentialEphemeral) Open(ctx context.Context, req ephemeral.OpenReques
 		return
 	}
 	warnPolicyRisks := checkPolicyRisks(ctx, e.data.issuer, role)
-	l, creds, err := e.data.issuer.Issue(ctx, role, request)
+	l, creds, err := e.data.issuer.Issue(ctx, e.data.withRequiredBoundary(role), request)
 	warnPolicyRisks(&resp.Diagnostics)
 	if err != nil {
 		issueDiagnostic(&resp.Diagnostics, role.Name, err)

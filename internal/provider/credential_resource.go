@@ -42,6 +42,9 @@ type credentialModel struct {
 	MaxExpiresAt types.String `tfsdk:"max_expires_at"`
 	Renewable    types.Bool   `tfsdk:"renewable"`
 	TagsAll      types.Map    `tfsdk:"tags_all"`
+	// The boundary the user carries: not in the lease, which the engine owns, but here, so that a plan can see
+	// when the provider's required boundary moved away from it.
+	PermissionsBoundaryARN types.String `tfsdk:"permissions_boundary_arn"`
 }
 
 func (r *credentialResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -70,6 +73,9 @@ func (r *credentialResource) Schema(_ context.Context, _ resource.SchemaRequest,
 		"renewable":            schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the lease can still be extended: `iam_user` leases before their maximum; STS credentials never."},
 		"tags_all": schema.MapAttribute{Computed: true, ElementType: types.StringType, PlanModifiers: []planmodifier.Map{mapplanmodifier.UseStateForUnknown()},
 			MarkdownDescription: "The tags of the IAM user besides the lease's own `awsdynamic:*` tags: the provider's `default_tags` under the role's `iam_tags`. A change of either is applied to the live user in place. Empty for STS credentials."},
+		"permissions_boundary_arn": schema.StringAttribute{Computed: true, MarkdownDescription: "The permissions boundary the lease's IAM user carries: " +
+			"the role's `permissions_boundary_arn`, else the provider's `required_permissions_boundary_arn`; empty for none and for the STS kinds. " +
+			"When the provider's required boundary changes, a credential whose user carries another one is replaced."},
 	}
 	for name, desc := range outputDescriptions {
 		a := schema.StringAttribute{Computed: true, Sensitive: sensitiveOutputs[name], MarkdownDescription: desc}
@@ -117,8 +123,12 @@ func getArgs(ctx context.Context, cfg tfsdk.Config, a *credentialArgs) diag.Diag
 
 // ModifyPlan decides between keeping the lease, changing it in place and replacing it.
 func (r *credentialResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if !req.Plan.Raw.IsNull() && req.State.Raw.IsNull() && r.data != nil {
+		r.planNewBoundary(ctx, req, resp)
+		return
+	}
 	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() || r.data == nil {
-		return // create or destroy: nothing to decide
+		return // destroy: nothing to decide
 	}
 	var state, plan credentialModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -185,7 +195,36 @@ func (r *credentialResource) ModifyPlan(ctx context.Context, req resource.Modify
 	case roleChanged && l.Kind != lease.IAMUser:
 		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("role"))
 	}
+	live := liveBoundary(state.PermissionsBoundaryARN, sr)
+	plan.PermissionsBoundaryARN = boundaryValue(r.data, pr, &sr, live)
+	if plan.Role.IsUnknown() {
+		plan.PermissionsBoundaryARN = types.StringUnknown() // decided once the role is known, at apply
+	}
+	if b := plan.PermissionsBoundaryARN; r.data.requiredBoundary != "" && l.Kind == lease.IAMUser && !b.IsUnknown() && !b.Equal(live) {
+		// A new user is created with the new boundary rather than the live one changed: it carries the boundary
+		// from its first moment, and the old user (with another boundary, or none) is revoked.
+		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("permissions_boundary_arn"))
+		resp.Diagnostics.AddAttributeWarning(path.Root("permissions_boundary_arn"), "Credential Will Be Replaced",
+			fmt.Sprintf("IAM user %q of lease %s carries the permissions boundary %q, but the provider now requires %s "+
+				"(required_permissions_boundary_arn): a new credential whose user carries it replaces this one, and the old one is revoked.",
+				l.UserName, l.ID, live.ValueString(), b.ValueString()))
+	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
+}
+
+// planNewBoundary shows, in the plan of a new credential, the boundary its user will carry.
+func (r *credentialResource) planNewBoundary(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	var role types.Object
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("role"), &role)...)
+	if resp.Diagnostics.HasError() || role.IsNull() || role.IsUnknown() {
+		return
+	}
+	var ra roleArgs
+	resp.Diagnostics.Append(role.As(ctx, &ra, basetypes.ObjectAsOptions{UnhandledUnknownAsEmpty: true})...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("permissions_boundary_arn"), boundaryValue(r.data, ra, nil, types.StringNull()))...)
 }
 
 func (r *credentialResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -205,6 +244,7 @@ func (r *credentialResource) Create(ctx context.Context, req resource.CreateRequ
 		return
 	}
 	warnPolicyRisks := checkPolicyRisks(ctx, r.data.issuer, role)
+	role = r.data.withRequiredBoundary(role)
 	l, creds, err := r.data.issuer.Issue(ctx, role, request)
 	warnPolicyRisks(&resp.Diagnostics)
 	if err != nil {
@@ -212,6 +252,10 @@ func (r *credentialResource) Create(ctx context.Context, req resource.CreateRequ
 		return
 	}
 	r.store(ctx, &m, l, &creds, &resp.Diagnostics)
+	m.PermissionsBoundaryARN = types.StringValue("")
+	if role.CredentialType == lease.IAMUser {
+		m.PermissionsBoundaryARN = types.StringValue(role.PermissionsBoundaryARN)
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
 	resp.Diagnostics.Append(setPrivateLease(ctx, resp.Private, l)...)
 }
@@ -294,6 +338,11 @@ func (r *credentialResource) Read(ctx context.Context, req resource.ReadRequest,
 		resp.State.RemoveResource(ctx)
 		return
 	}
+	if m.PermissionsBoundaryARN.IsNull() {
+		var ra roleArgs
+		resp.Diagnostics.Append(m.Role.As(ctx, &ra, basetypes.ObjectAsOptions{UnhandledUnknownAsEmpty: true})...)
+		m.PermissionsBoundaryARN = liveBoundary(m.PermissionsBoundaryARN, ra)
+	}
 	now := r.data.clock.Now()
 	configured, _ := parseKnownDuration(m.RenewBefore, 0)
 	window := renewWindow(configured, l)
@@ -322,6 +371,18 @@ func (r *credentialResource) Update(ctx context.Context, req resource.UpdateRequ
 	validateRole(toRole, request.DisplayName, nil, r.data, path.Root("role"), &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	// The engine compares the boundary the user carries with the one it should carry: with a required boundary
+	// both are it, so a role that starts or stops naming it sends no boundary call. They differ only when the role
+	// itself changes its boundary, or when a new required boundary could not be seen at plan (the role was unknown
+	// then): the user is moved to it in place rather than left with the old one.
+	var sr, pr roleArgs
+	resp.Diagnostics.Append(state.Role.As(ctx, &sr, basetypes.ObjectAsOptions{})...)
+	resp.Diagnostics.Append(plan.Role.As(ctx, &pr, basetypes.ObjectAsOptions{})...)
+	live := liveBoundary(state.PermissionsBoundaryARN, sr)
+	plan.PermissionsBoundaryARN = boundaryValue(r.data, pr, &sr, live)
+	if toRole.CredentialType == lease.IAMUser {
+		fromRole.PermissionsBoundaryARN, toRole.PermissionsBoundaryARN = live.ValueString(), plan.PermissionsBoundaryARN.ValueString()
 	}
 	if !plan.Role.Equal(state.Role) || r.data.issuer.TagsOutOfDate(l, toRole) {
 		err := r.data.issuer.Update(ctx, l, fromRole, toRole)

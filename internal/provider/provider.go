@@ -88,6 +88,7 @@ type providerModel struct {
 	DefaultTags               types.Map         `tfsdk:"default_tags"`
 	SkipCredentialsValidation types.Bool        `tfsdk:"skip_credentials_validation"`
 	SweepExpiredLeases        types.Bool        `tfsdk:"sweep_expired_leases"`
+	RequiredBoundaryARN       types.String      `tfsdk:"required_permissions_boundary_arn"`
 }
 
 type endpointsModel struct {
@@ -193,6 +194,11 @@ func (p *awsdynamicProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 				MarkdownDescription: "Tags applied to every IAM user the provider creates. A role's `iam_tags` override them, key for key " +
 					"compared as IAM compares them, without regard to case. Keys may not begin with `awsdynamic:`, in any case: the " +
 					"provider reserves that prefix for its own lease tags.",
+			},
+			"required_permissions_boundary_arn": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: requiredBoundaryDescription,
+				Validators:          []validator.String{policyARN()},
 			},
 			"sweep_expired_leases": schema.BoolAttribute{
 				Optional: true,
@@ -308,6 +314,7 @@ type providerData struct {
 	defaultTTL, maxTTL time.Duration
 	userPath           string
 	defaultTags        map[string]string
+	requiredBoundary   string // required_permissions_boundary_arn; empty when unset
 }
 
 func (p *awsdynamicProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
@@ -362,6 +369,7 @@ func (p *awsdynamicProvider) Configure(ctx context.Context, req provider.Configu
 	if !m.UserPath.IsNull() {
 		data.userPath = m.UserPath.ValueString()
 	}
+	data.requiredBoundary = m.RequiredBoundaryARN.ValueString()
 	resp.Diagnostics.Append(m.DefaultTags.ElementsAs(ctx, &data.defaultTags, false)...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -447,7 +455,7 @@ func unknownProviderValue(m *providerModel, diags *diag.Diagnostics) {
 	for name, v := range map[string]interface{ IsUnknown() bool }{
 		"access_key": m.AccessKey, "secret_key": m.SecretKey, "token": m.Token, "profile": m.Profile, "region": m.Region,
 		"default_ttl": m.DefaultTTL, "max_ttl": m.MaxTTL, "username_template": m.UsernameTemplate, "user_path": m.UserPath,
-		"default_tags": m.DefaultTags,
+		"default_tags": m.DefaultTags, "required_permissions_boundary_arn": m.RequiredBoundaryARN,
 	} {
 		if v.IsUnknown() {
 			diags.AddAttributeError(path.Root(name), "Unknown Provider Value",
@@ -465,7 +473,7 @@ func (p *awsdynamicProvider) EphemeralResources(context.Context) []func() epheme
 }
 
 func (p *awsdynamicProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{newCallerIdentityDataSource}
+	return []func() datasource.DataSource{newCallerIdentityDataSource, newRootPolicyDataSource}
 }
 
 // sweepGrace is how long past expiry the provider's own sweep leaves a lease's user alone.

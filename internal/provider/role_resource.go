@@ -175,6 +175,8 @@ func (r *roleResource) checkRemote(ctx context.Context, m roleModel, diags *diag
 	if diags.HasError() {
 		return
 	}
+	named := role.PermissionsBoundaryARN
+	role = r.data.withRequiredBoundary(role)
 	err := r.data.issuer.CheckRole(maskSecrets(ctx), role)
 	var missing *lease.MissingError
 	switch {
@@ -183,7 +185,10 @@ func (r *roleResource) checkRemote(ctx context.Context, m roleModel, diags *diag
 		for _, a := range missing.PolicyARNs {
 			lines = append(lines, "  policy_arns: "+a)
 		}
-		if missing.BoundaryARN != "" {
+		switch {
+		case missing.BoundaryARN != "" && named == "":
+			lines = append(lines, "  required_permissions_boundary_arn (provider): "+missing.BoundaryARN)
+		case missing.BoundaryARN != "":
 			lines = append(lines, "  permissions_boundary_arn: "+missing.BoundaryARN)
 		}
 		for _, g := range missing.Groups {

@@ -160,4 +160,5 @@ func validateRole(r lease.Role, displayName string, unknown map[string]bool, dat
 			diags.AddAttributeError(at, p.Summary, p.Detail)
 		}
 	}
+	checkRequiredBoundary(r, unknown, data, base, diags)
 }

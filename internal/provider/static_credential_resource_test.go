@@ -21,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest"
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/faultproxy"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/clock"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/provider"
 )
@@ -410,4 +411,78 @@ resource "awsdynamic_static_credential" "smtp" {
 			),
 		}},
 	})
+}
+
+// A rotation whose new key never authenticates keeps the working key in state and deletes the new one; a rotation
+// whose previous key cannot be deleted records it, and destroy deletes it. Through the fault proxy, for a user with
+// no key of its own (so that the provider's two keys can coexist).
+func TestAccStaticCredential_failedRotationsLeaveNoUnknownKey(t *testing.T) {
+	acctest.Reset(t)
+	existingUser(t, "rotating", 0)
+	proxy := startFaultProxy(t)
+	t0 := time.Now().UTC().Truncate(time.Second)
+	fc := clock.NewFake(t0)
+	// No credential validation: every GetCallerIdentity the proxy sees is a propagation check of a new key.
+	config := proxiedProvider(proxy.URL, "  skip_credentials_validation = true") + `
+resource "awsdynamic_static_credential" "smtp" {
+  username            = "rotating"
+  rotation_period     = "1h"
+  propagation_timeout = "2s"
+}
+`
+	first, second := attrCapture{}, attrCapture{}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(provider.Options{Clock: fc}),
+		CheckDestroy:             checkUserKeys("rotating", nil, ""),
+		Steps: []resource.TestStep{
+			{Config: config, Check: first.save(staticAddr, "access_key_id")},
+			{
+				PreConfig: func() {
+					fc.Set(t0.Add(2 * time.Hour))
+					proxy.Reset()
+					proxy.Add(faultproxy.Rule{Action: "GetCallerIdentity", Kind: faultproxy.Error, Fault: faultproxy.AccessDenied})
+				},
+				Config:      config,
+				ExpectError: regexp.MustCompile(`(?s)Static Credential Not Rotated.*` + phrase("the new key was deleted and the previous key still works")),
+			},
+			{
+				PreConfig: func() {
+					if got, err := keysOfUser("rotating"); err != nil || !slices.Equal(got, []string{first["access_key_id"]}) {
+						t.Fatalf("after the failed rotation the user holds %v (%v), want only %s", got, err, first["access_key_id"])
+					}
+					proxy.Reset()
+					proxy.Add(faultproxy.Rule{Action: "DeleteAccessKey", Kind: faultproxy.Error, Fault: faultproxy.AccessDenied, Times: 1})
+				},
+				Config: config,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					first.changed(staticAddr, "access_key_id"),
+					checkStaticKeyWorks(staticAddr, "rotating"),
+					second.save(staticAddr, "access_key_id"),
+					func(*terraform.State) error {
+						got, err := keysOfUser("rotating")
+						if err != nil {
+							return err
+						}
+						if want := sortedIDs(first["access_key_id"], second["access_key_id"]); !slices.Equal(got, want) {
+							return fmt.Errorf("keys %v, want the recorded previous key and the new one %v", got, want)
+						}
+						return nil
+					},
+				),
+			},
+			{
+				PreConfig: proxy.Reset,
+				Config:    config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(staticAddr, plancheck.ResourceActionNoop),
+				}},
+			},
+		},
+	})
+}
+
+func sortedIDs(ids ...string) []string {
+	out := slices.Clone(ids)
+	sort.Strings(out)
+	return out
 }

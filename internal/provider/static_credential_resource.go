@@ -412,8 +412,11 @@ func (r *staticCredentialResource) Update(ctx context.Context, req resource.Upda
 	if k == nil {
 		return
 	}
+	// The plan decided (ModifyPlan marks the key unknown when rotation is due); deciding again by the clock here
+	// could contradict a plan made a moment before the due time.
+	rotate := plan.AccessKeyID.IsUnknown()
 	plan.AccessKeyID, plan.SecretAccessKey = state.AccessKeyID, state.SecretAccessKey
-	if k.AccessKeyID == "" || !r.data.clock.Now().Before(nextRotation(k, plan.period())) {
+	if rotate {
 		creds, warnings, err := r.issuer(&plan).RotateStatic(ctx, k, plan.propagationTimeout())
 		addWarnings(&resp.Diagnostics, warnings)
 		if err != nil {

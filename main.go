@@ -1,5 +1,6 @@
 // Command terraform-provider-awsdynamic serves the awsdynamic provider to Terraform and OpenTofu. Its `sweep`
-// subcommand revokes the IAM users of expired or half-created leases (see internal/sweepcmd).
+// subcommand revokes the IAM users of expired or half-created leases (see internal/sweepcmd); `rotate-root` rotates
+// the root identity's IAM user key in a shared credentials file (see internal/rotateroot).
 package main
 
 import (
@@ -11,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/provider"
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/rotateroot"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/sweepcmd"
 )
 
@@ -20,6 +22,9 @@ var version = "dev"
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "sweep" {
 		os.Exit(sweepcmd.Run(context.Background(), os.Args[2:], os.Stdout, os.Stderr))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "rotate-root" {
+		os.Exit(rotateroot.Run(context.Background(), os.Args[2:], os.Stdout, os.Stderr))
 	}
 	var debug bool
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")

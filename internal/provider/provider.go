@@ -465,7 +465,7 @@ func unknownProviderValue(m *providerModel, diags *diag.Diagnostics) {
 }
 
 func (p *awsdynamicProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{newRoleResource, newCredentialResource}
+	return []func() resource.Resource{newRoleResource, newCredentialResource, newStaticCredentialResource}
 }
 
 func (p *awsdynamicProvider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {

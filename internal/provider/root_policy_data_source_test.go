@@ -64,7 +64,7 @@ func rootUserHolding(t *testing.T, name, document string) (string, string) {
 	t.Helper()
 	ctx := context.Background()
 	c := acctest.IAM()
-	created, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
+	if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
 		t.Fatal(err)
 	}
 	out, err := c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("awsdynamic-root"), PolicyDocument: aws.String(document)})
@@ -88,7 +88,7 @@ func expiredLeaseUser(t *testing.T, name, boundary string) {
 	ctx := context.Background()
 	c := acctest.IAM()
 	past := time.Now().Add(-2 * time.Hour).UTC()
-	if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name), Path: aws.String(leasePath), PermissionsBoundary: aws.String(boundary),
+	created, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name), Path: aws.String(leasePath), PermissionsBoundary: aws.String(boundary),
 		Tags: []iamtypes.Tag{{Key: aws.String(lease.TagLeaseID), Value: aws.String("lease-expired")}, {Key: aws.String(lease.TagExpiresAt), Value: aws.String(past.Format(time.RFC3339))}}})
 	if err != nil {
 		t.Fatal(err)

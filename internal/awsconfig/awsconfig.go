@@ -64,13 +64,15 @@ type AssumeRoleWithWebIdentity struct {
 
 // Defaults that keep a misconfigured endpoint from hanging a plan.
 const (
-	DefaultRegion = "us-east-1"
-	// DefaultMaxRetries: IAM throttles account-wide, and a revoke or rollback that gives up leaves a user behind;
-	// with 11 attempts, a call fails under 30% throttling about twice in a million.
-	DefaultMaxRetries = 10
-	dialTimeout       = 5 * time.Second
-	maxBackoff        = 5 * time.Second
-	DefaultSession    = "terraform-provider-awsdynamic"
+	DefaultRegion     = "us-east-1"
+	DefaultMaxRetries = 5
+	// ThrottleMaxAttempts is how often a throttled call is tried, whatever max_retries says: IAM throttles
+	// account-wide, and a revoke or rollback that gives up leaves a user behind. With 11 attempts a call fails
+	// under 30% throttling about twice in a million. Other errors stop after max_retries.
+	ThrottleMaxAttempts = 11
+	dialTimeout         = 5 * time.Second
+	maxBackoff          = 5 * time.Second
+	DefaultSession      = "terraform-provider-awsdynamic"
 )
 
 // retryableCodes are IAM's answers that mean "try again shortly": the SDK does not retry them by itself.
@@ -218,7 +220,7 @@ func (t staticToken) GetIdentityToken() ([]byte, error) { return []byte(t), nil 
 
 func newRetryer(mode string, maxAttempts int) aws.Retryer {
 	std := func(o *retry.StandardOptions) {
-		o.MaxAttempts = maxAttempts
+		o.MaxAttempts = max(maxAttempts, ThrottleMaxAttempts)
 		o.MaxBackoff = maxBackoff
 		// No client-side retry budget: one long apply issues and revokes many leases through one client, and
 		// a budget drained by a burst of throttling would fail every later call at once ("retry quota
@@ -233,7 +235,24 @@ func newRetryer(mode string, maxAttempts int) aws.Retryer {
 	} else {
 		r = retry.NewStandard(std)
 	}
-	return retry.AddWithErrorCodes(r, retryableCodes...)
+	return patientOnThrottling{Retryer: retry.AddWithErrorCodes(r, retryableCodes...), attempts: maxAttempts}
+}
+
+// patientOnThrottling gives throttled calls every attempt of the retryer, and other errors only attempts.
+type patientOnThrottling struct {
+	aws.Retryer
+	attempts int
+}
+
+var throttles = retry.IsErrorThrottles(retry.DefaultThrottles)
+
+// RetryDelay ends the retries of an error that is not throttling once attempts were made (the SDK stops when
+// RetryDelay fails, and reports the error it returns).
+func (r patientOnThrottling) RetryDelay(attempt int, err error) (time.Duration, error) {
+	if attempt >= r.attempts && throttles.IsErrorThrottle(err) != aws.TrueTernary {
+		return 0, &retry.MaxAttemptsError{Attempt: attempt, Err: err}
+	}
+	return r.Retryer.RetryDelay(attempt, err)
 }
 
 // Identity is who the root identity is, as STS says.

@@ -3,6 +3,7 @@ package awsconfig
 import (
 	"context"
 	"errors"
+	"github.com/aws/smithy-go"
 	"net"
 	"strings"
 	"testing"
@@ -33,8 +34,28 @@ func TestNew_DefaultRegionAndEndpoints(t *testing.T) {
 	if got := *c.STS.Options().BaseEndpoint; got != "http://127.0.0.1:2" {
 		t.Errorf("STS endpoint = %q", got)
 	}
-	if got := c.Config.Retryer().MaxAttempts(); got != DefaultMaxRetries+1 {
-		t.Errorf("max attempts = %d, want %d", got, DefaultMaxRetries+1)
+	if got := c.Config.Retryer().MaxAttempts(); got != ThrottleMaxAttempts {
+		t.Errorf("max attempts = %d, want %d (throttled calls)", got, ThrottleMaxAttempts)
+	}
+}
+
+// TestRetryer_PatientOnThrottlingOnly: throttling is retried up to ThrottleMaxAttempts whatever max_retries says;
+// any other retryable error stops after max_retries+1 attempts.
+func TestRetryer_PatientOnThrottlingOnly(t *testing.T) {
+	r := newRetryer("standard", DefaultMaxRetries+1)
+	throttled := &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"}
+	failed := &smithy.GenericAPIError{Code: "ServiceFailure", Message: "try again"}
+	for attempt := 1; attempt < ThrottleMaxAttempts; attempt++ {
+		if !r.IsErrorRetryable(throttled) {
+			t.Fatal("throttling is not retryable")
+		}
+		if _, err := r.RetryDelay(attempt, throttled); err != nil {
+			t.Fatalf("throttled attempt %d: %v, want another attempt", attempt, err)
+		}
+		_, err := r.RetryDelay(attempt, failed)
+		if gotStop, wantStop := err != nil, attempt >= DefaultMaxRetries+1; gotStop != wantStop {
+			t.Errorf("ServiceFailure at attempt %d: stop = %v (%v), want %v", attempt, gotStop, err, wantStop)
+		}
 	}
 }
 

@@ -1010,7 +1010,7 @@ func TestThrottling_IssueAndRevokeSurvive30Percent(t *testing.T) {
 	f.lenient = true // every call moto sees must be one the proxy let through
 	f.fillGaps = true
 	log := &attemptLog{}
-	is := f.proxied(providerRetries, log.option)
+	is := f.proxied(awsconfig.ThrottleMaxAttempts, log.option) // the provider's retryer tries throttled calls this often
 
 	const leases = 20
 	for n := range leases {
@@ -1039,8 +1039,8 @@ func TestThrottling_IssueAndRevokeSurvive30Percent(t *testing.T) {
 		if c.attempts > 1 {
 			retried++
 		}
-		if c.attempts > providerRetries {
-			t.Errorf("%s took %d attempts, more than the %d allowed", c.op, c.attempts, providerRetries)
+		if c.attempts > awsconfig.ThrottleMaxAttempts {
+			t.Errorf("%s took %d attempts, more than the %d allowed", c.op, c.attempts, awsconfig.ThrottleMaxAttempts)
 		}
 		maxAttempts = max(maxAttempts, c.attempts)
 		if c.err != nil && !IsNoSuchEntity(c.err) { // NoSuchEntity is an answer: no login profile, say
@@ -1062,7 +1062,7 @@ func TestThrottling_IssueAndRevokeSurvive30Percent(t *testing.T) {
 	t.Logf("throttling 30%%: %d leases issued and revoked; %d of %d calls throttled (%.0f%%), %d of %d SDK calls retried, "+
 		"max attempts of a call that succeeded %d (bound %d); throttled per action %v",
 		leases, totalThrottled, len(calls), 100*float64(totalThrottled)/float64(len(calls)), retried, len(log.calls),
-		maxAttempts, providerRetries, throttled)
+		maxAttempts, awsconfig.ThrottleMaxAttempts, throttled)
 	if totalThrottled*4 < len(calls) {
 		t.Errorf("only %d of %d calls were throttled, under 25%%", totalThrottled, len(calls))
 	}

@@ -325,10 +325,12 @@ func TestAccCredential_providerKilledMidIssueIsSwept(t *testing.T) {
 		t.Fatalf("the state lists a credential although Create never returned:\n%s", state)
 	}
 
-	// The sweep, as a scheduled job runs it: AWS settings from the environment, endpoints as flags.
+	// The sweep, as a scheduled job runs it: AWS settings from the environment, endpoints as flags. Its grace is a
+	// second (a grace must be positive), and the orphan is made older than that first.
+	time.Sleep(2 * time.Second)
 	sweep := func(args ...string) string {
 		t.Helper()
-		cmd := exec.Command(w.binary(), append([]string{"sweep", "--path", leasePath, "--grace", "0s",
+		cmd := exec.Command(w.binary(), append([]string{"sweep", "--path", leasePath, "--grace", "1s",
 			"--iam-endpoint", acctest.Moto.URL, "--sts-endpoint", acctest.Moto.URL, "--region", acctest.Region}, args...)...)
 		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+acctest.RootAccessKey, "AWS_SECRET_ACCESS_KEY="+acctest.RootSecretKey)
 		out, err := cmd.CombinedOutput()

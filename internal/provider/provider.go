@@ -155,7 +155,7 @@ func (p *awsdynamicProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 			},
 			"max_retries": schema.Int64Attribute{
 				Optional:            true,
-				MarkdownDescription: fmt.Sprintf("How many times a throttled or failed AWS call is retried by the SDK. Default %d.", awsconfig.DefaultMaxRetries),
+				MarkdownDescription: fmt.Sprintf("How many times a failed AWS call is retried by the SDK. Default %d. A throttled call is retried up to %d times whatever this says: IAM throttles account-wide, and a cleanup that gives up would leave a user behind.", awsconfig.DefaultMaxRetries, awsconfig.ThrottleMaxAttempts-1),
 				Validators:          []validator.Int64{int64validator.AtLeast(0)},
 			},
 			"retry_mode": schema.StringAttribute{

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"testing"
 	"time"
 
@@ -291,17 +292,32 @@ func TestAccProvider_planTimeValidation(t *testing.T) {
 	})
 }
 
-// sweep_expired_leases removes the user of an expired lease, and nothing that does not carry the lease tags.
+// sweep_expired_leases removes the user of an expired lease (its guard, read back, has denied everything for two
+// hours), and nothing else: not a user without the lease tags, nor one whose tags alone say expired (a forged
+// lease tag, a key and no guard).
 func TestAccProvider_sweepExpiredLeases(t *testing.T) {
 	acctest.Reset(t)
 	ctx := context.Background()
 	c := acctest.IAM()
-	past := time.Now().Add(-2 * time.Hour).UTC().Format(time.RFC3339)
+	pastTime := time.Now().Add(-2 * time.Hour).UTC().Truncate(time.Second)
+	past := pastTime.Format(time.RFC3339)
 	for name, tags := range map[string][]iamtypes.Tag{
 		"awsdyn-expired-lease": {{Key: aws.String(lease.TagLeaseID), Value: aws.String("lease-old")}, {Key: aws.String(lease.TagExpiresAt), Value: aws.String(past)}},
+		"awsdyn-forged":        {{Key: aws.String(lease.TagLeaseID), Value: aws.String("lease-forged")}, {Key: aws.String(lease.TagExpiresAt), Value: aws.String(past)}},
 		"not-a-lease":          {{Key: aws.String(lease.TagExpiresAt), Value: aws.String(past)}},
 	} {
-		if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name), Path: aws.String("/awsdynamic/"), Tags: tags}); err != nil {
+		out, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name), Path: aws.String("/awsdynamic/"), Tags: tags})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch name {
+		case "awsdyn-expired-lease":
+			_, err = c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String(lease.GuardPolicyName),
+				PolicyDocument: aws.String(lease.GuardDocument(pastTime, aws.ToString(out.User.Arn)))})
+		case "awsdyn-forged":
+			_, err = c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)})
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -314,12 +330,13 @@ func TestAccProvider_sweepExpiredLeases(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				if len(out.Users) != 1 || aws.ToString(out.Users[0].UserName) != "not-a-lease" {
-					var names []string
-					for _, u := range out.Users {
-						names = append(names, aws.ToString(u.UserName))
-					}
-					return fmt.Errorf("users left %v, want only not-a-lease", names)
+				var names []string
+				for _, u := range out.Users {
+					names = append(names, aws.ToString(u.UserName))
+				}
+				slices.Sort(names)
+				if !slices.Equal(names, []string{"awsdyn-forged", "not-a-lease"}) {
+					return fmt.Errorf("users left %v, want awsdyn-forged and not-a-lease", names)
 				}
 				return nil
 			},

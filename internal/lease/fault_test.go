@@ -115,7 +115,7 @@ func (f *faultEnv) proxied(maxAttempts int, apiOptions ...func(*middleware.Stack
 }
 
 // strictIAM refuses DeleteUser as AWS does. moto deletes a user that still has access keys or group memberships
-// (MOTO.md), which would let a revoke that skipped them pass; AWS answers DeleteConflict. The check goes to moto
+// (see internal/acctest/moto/README.md), which would let a revoke that skipped them pass; AWS answers DeleteConflict. The check goes to moto
 // directly, so that it neither shows in the proxy's call numbers nor can be faulted.
 type strictIAM struct {
 	IAMAPI

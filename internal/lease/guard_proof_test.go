@@ -22,7 +22,7 @@ import (
 // The guard proof. AWS kills a lease's key at expiry because of one statement: Deny "*" on "*" when aws:CurrentTime
 // is after the expiry. Two things make that true, and they are proven separately:
 //
-//   - the date logic: moto does not evaluate conditions (MOTO.md), so a small evaluator of the IAM rules the guard
+//   - the date logic: moto does not evaluate conditions (see internal/acctest/moto/README.md), so a small evaluator of the IAM rules the guard
 //     relies on judges the documents, the very documents read back from AWS after issue and after renew;
 //   - the enforcement: with moto's authorization on, the guard's explicit Deny refuses a request the user's own
 //     policy allows, and removing the guard lets it through.
@@ -329,7 +329,7 @@ func TestGuardProof_IssuedAndRenewedGuardsFromAWS(t *testing.T) {
 // TestGuardProof_MotoEnforcesTheDeny shows the guard's Deny enforced by moto's authorization: the lease's own policy
 // allows iam:ListUsers, and the key is refused while the guard is on the user and let through once it is removed.
 //
-// moto ignores Condition blocks (MOTO.md), so under its authorization the guard denies from the start, whatever its
+// moto ignores Condition blocks (see internal/acctest/moto/README.md), so under its authorization the guard denies from the start, whatever its
 // date: that is shown too, with a guard dated a year ahead. What this test proves is that the guard's statement is
 // an explicit Deny that IAM-style evaluation enforces over the role's Allow, on every action and resource. When it
 // applies (after the date, not before) is what the evaluator proves above, on the documents AWS holds.

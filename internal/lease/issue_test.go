@@ -137,7 +137,7 @@ func TestIssue_CreatesUserWithEverythingAndKeyLast(t *testing.T) {
 			t.Errorf("%s at %d, CreateAccessKey at %d: the key must come after every attach, put and add", a, last, key)
 		}
 	}
-	// moto drops PermissionsBoundary on CreateUser (MOTO.md), so the request is what can be checked.
+	// moto drops PermissionsBoundary on CreateUser (see internal/acctest/moto/README.md), so the request is what can be checked.
 	if got := requestsFor(reqs, "CreateUser")[0].Form.Get("PermissionsBoundary"); got != role.PermissionsBoundaryARN {
 		t.Errorf("CreateUser sent PermissionsBoundary %q, want %q", got, role.PermissionsBoundaryARN)
 	}

@@ -91,7 +91,7 @@ func TestRevoke_RemovesOutOfBandAdditions(t *testing.T) {
 	must(e.iam.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: user, PolicyArn: aws.String(extraARN)}))
 	must(e.iam.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("by-hand")}))
 	must(e.iam.AddUserToGroup(ctx, &iam.AddUserToGroupInput{UserName: user, GroupName: aws.String("by-hand")}))
-	// Service-specific credentials: moto answers Create/List/Delete with HTTP 500 (MOTO.md), so none can be added
+	// Service-specific credentials: moto answers Create/List/Delete with HTTP 500 (see internal/acctest/moto/README.md), so none can be added
 	// here; the revoke below still lists them, and must succeed although that listing fails.
 	if _, err := e.iam.ListServiceSpecificCredentials(ctx, &iam.ListServiceSpecificCredentialsInput{UserName: user}); err == nil {
 		t.Log("moto now answers ListServiceSpecificCredentials: add a service-specific credential to this test")
@@ -103,7 +103,7 @@ func TestRevoke_RemovesOutOfBandAdditions(t *testing.T) {
 	}
 	reqs := e.recording()
 
-	// moto's DeleteUser succeeds with most of these still attached (MOTO.md), so the calls are the evidence.
+	// moto's DeleteUser succeeds with most of these still attached (see internal/acctest/moto/README.md), so the calls are the evidence.
 	called := func(action, param, value string) {
 		t.Helper()
 		for _, r := range requestsFor(reqs, action) {

@@ -30,7 +30,7 @@ const (
 var stsActions = []string{"AssumeRole", "GetFederationToken", "GetSessionToken"}
 
 // createIAMRole arranges the IAM role an assumed_role credential assumes. moto would assume a role that does not
-// exist (MOTO.md); AWS would not, so the tests assume real ones.
+// exist (see internal/acctest/moto/README.md); AWS would not, so the tests assume real ones.
 func (e *motoEnv) createIAMRole(name string) string {
 	e.t.Helper()
 	out, err := e.iam.CreateRole(e.ctx(), &iam.CreateRoleInput{
@@ -262,7 +262,7 @@ func TestIssueSTS_FederationTokenMergesGroupPolicies(t *testing.T) {
 	}
 	expiresAbout(t, l, c, now, time.Hour)
 	// moto answers GetFederationToken with fixed example keys that it does not track, and GetCallerIdentity with
-	// unknown keys answers a default identity (MOTO.md): only "they are accepted" can be shown here, not whose they are.
+	// unknown keys answers a default identity (see internal/acctest/moto/README.md): only "they are accepted" can be shown here, not whose they are.
 	if who := e.whoami(c); !strings.HasPrefix(who, "arn:aws:sts::123456789012:") {
 		t.Errorf("GetCallerIdentity with the federation token answered %s", who)
 	}

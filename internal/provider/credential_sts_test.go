@@ -42,7 +42,7 @@ func stsFactories(clk clock.Clock) map[string]func() (tfprotov6.ProviderServer, 
 }
 
 // stsCreateIAMRoles arranges the IAM roles an assumed_role credential assumes. moto would also assume a role that
-// does not exist (MOTO.md); AWS would not.
+// does not exist (see internal/acctest/moto/README.md); AWS would not.
 func stsCreateIAMRoles(t *testing.T, names ...string) {
 	t.Helper()
 	for _, name := range names {
@@ -313,7 +313,7 @@ resource "awsdynamic_credential" "fed" {
 					resource.TestCheckResourceAttr(fed, "assumed_role_arn", ""),
 					stsCheckExpiry(fed, 2*time.Hour, &first),
 					// moto answers GetFederationToken with fixed example keys it does not track, and GetCallerIdentity
-					// answers those with a default identity (MOTO.md): this shows the keys are accepted, not whose they are.
+					// answers those with a default identity (see internal/acctest/moto/README.md): this shows the keys are accepted, not whose they are.
 					stsCheckCallerIdentity(fed, "", func(map[string]string) string { return "arn:aws:sts::123456789012:user/moto" }),
 					// As Vault does: the group's inline policy merged before the role's document, its managed policy
 					// appended to policy_arns.

@@ -346,7 +346,7 @@ func mapsEqual(a, b map[string]string) bool {
 }
 
 // checkKeyWorks signs sts:GetCallerIdentity with the credential's own key and expects the answer to name its IAM
-// user. Without authorization moto answers any unknown key with a default identity (MOTO.md), so what proves the
+// user. Without authorization moto answers any unknown key with a default identity (see internal/acctest/moto/README.md), so what proves the
 // key is the user's is the ARN comparison; checkKeyWorks also makes sure a made-up key does not get that ARN.
 func checkKeyWorks(addr string) resource.TestCheckFunc {
 	return func(s *terraform.State) error {
@@ -425,7 +425,7 @@ func (c attrCapture) changed(addr string, names ...string) resource.TestCheckFun
 }
 
 // checkUserGone checks that the IAM user saved under attribute iam_user_name no longer exists, and that revoke
-// deleted its key and inline policies itself (moto's DeleteUser would succeed with them left: MOTO.md).
+// deleted its key and inline policies itself (moto's DeleteUser would succeed with them left: see internal/acctest/moto/README.md).
 func (c attrCapture) checkUserGone() resource.TestCheckFunc {
 	return func(*terraform.State) error {
 		name := c["iam_user_name"]
@@ -648,7 +648,7 @@ resource "awsdynamic_credential" "bounded" {
 					NameRegexp: `^vault--bounded-\d{10}-[A-Za-z0-9]{20}$`}), // no display name: "vault-" + "" + "-bounded", as Vault renders it
 				checkKeyWorks(credAddr),
 				checkKeyWorks("awsdynamic_credential.bounded"),
-				// moto drops PermissionsBoundary on CreateUser (MOTO.md), so GetUser cannot show it: what the
+				// moto drops PermissionsBoundary on CreateUser (see internal/acctest/moto/README.md), so GetUser cannot show it: what the
 				// provider asked for is in the CreateUser request moto recorded.
 				func(s *terraform.State) error {
 					reqs, err := recorded()

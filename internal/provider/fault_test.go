@@ -68,7 +68,7 @@ func leaseUserNames(ctx context.Context) ([]string, error) {
 }
 
 // noLeaseUsers says what is left under the provider's path, if anything, and which group still has members.
-// moto's DeleteUser succeeds with group memberships left (MOTO.md), so "the user is gone" alone does not prove the
+// moto's DeleteUser succeeds with group memberships left (see internal/acctest/moto/README.md), so "the user is gone" alone does not prove the
 // membership was removed: the groups are checked on their own.
 func noLeaseUsers(groups ...string) error {
 	ctx := context.Background()
@@ -258,7 +258,9 @@ func TestAccCredential_destroyFailingKeepsCredentialForNextDestroy(t *testing.T)
 }
 
 // A provider killed while it issues (the proxy holds CreateAccessKey until the kill) leaves a half-created user that
-// no state accounts for; the binary's sweep finds it by its lease tags and removes it, and leaves other users be.
+// no state accounts for: lease tags and a guard, no key. The binary's sweep leaves it while its guard is live (a
+// sweep trusts only what AWS enforces), removes it once the guard has denied everything for longer than the grace,
+// and leaves other users be. The lease's ttl is a few seconds so that the guard expires within the test.
 // The provider must run as its own process for this, so the test builds it and drives the CLI directly.
 func TestAccCredential_providerKilledMidIssueIsSwept(t *testing.T) {
 	acctest.Reset(t)
@@ -277,8 +279,11 @@ func TestAccCredential_providerKilledMidIssueIsSwept(t *testing.T) {
 	proxy.Add(faultproxy.Rule{Action: "CreateAccessKey", Kind: faultproxy.Hold})
 
 	w := newCLIWorkdir(t, cli, devOverridesConfig(t))
-	w.write("main.tf", requiredProviders+proxiedProvider(proxy.URL, "")+faultRole)
+	const ttl = 6 * time.Second
+	w.write("main.tf", requiredProviders+proxiedProvider(proxy.URL, "")+
+		strings.Replace(faultRole, "role = awsdynamic_role.deploy\n", fmt.Sprintf("role = awsdynamic_role.deploy\n  ttl  = %q\n", ttl), 1))
 	apply := w.start("apply", "-auto-approve", "-input=false")
+	issued := time.Now()
 
 	waitFor(t, 2*time.Minute, "the provider to reach CreateAccessKey", func() bool { return proxy.Holding("CreateAccessKey") == 1 }, apply.done)
 	pids := w.providerPIDs()
@@ -326,8 +331,7 @@ func TestAccCredential_providerKilledMidIssueIsSwept(t *testing.T) {
 	}
 
 	// The sweep, as a scheduled job runs it: AWS settings from the environment, endpoints as flags. Its grace is a
-	// second (a grace must be positive), and the orphan is made older than that first.
-	time.Sleep(2 * time.Second)
+	// second (a grace must be positive).
 	sweep := func(args ...string) string {
 		t.Helper()
 		cmd := exec.Command(w.binary(), append([]string{"sweep", "--path", leasePath, "--grace", "1s",
@@ -339,13 +343,19 @@ func TestAccCredential_providerKilledMidIssueIsSwept(t *testing.T) {
 		}
 		return string(out)
 	}
+	if time.Since(issued) < ttl {
+		if out := sweep(); !strings.Contains(out, "revoked 0") {
+			t.Fatalf("a sweep while the orphan's guard is live revoked something:\n%s", out)
+		}
+	}
+	time.Sleep(time.Until(issued.Add(ttl + 3*time.Second))) // past the guard's date and the grace
 	if out := sweep("--dry-run"); !strings.Contains(out, "would revoke 1") || !strings.Contains(out, orphan) {
 		t.Fatalf("dry-run sweep did not name the orphan %s:\n%s", orphan, out)
 	}
 	out = sweep()
 	t.Logf("sweep:\n%s", out)
-	if !strings.Contains(out, "revoked 1") || !strings.Contains(out, orphan) || !strings.Contains(out, "half-created") {
-		t.Fatalf("sweep did not revoke the half-created orphan %s:\n%s", orphan, out)
+	if !strings.Contains(out, "revoked 1") || !strings.Contains(out, orphan) || !strings.Contains(out, "expiry guard has denied everything") {
+		t.Fatalf("sweep did not revoke the orphan %s:\n%s", orphan, out)
 	}
 	if names, err := leaseUserNames(ctx); err != nil || !slices.Equal(names, []string{"bystander"}) {
 		t.Fatalf("users under %s after the sweep: %v (%v), want only the bystander", leasePath, names, err)

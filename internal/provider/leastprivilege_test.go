@@ -96,7 +96,7 @@ func (d policyDocument) without(t *testing.T, action string) policyDocument {
 }
 
 // forMoto returns the document as moto can enforce it: moto matches IAM actions only in statements whose Resource
-// is "*" (MOTO.md), so every statement's Resource becomes "*". The actions, which are what this test proves, stay
+// is "*" (see internal/acctest/moto/README.md), so every statement's Resource becomes "*". The actions, which are what this test proves, stay
 // exactly as documented; the documented resource scoping is AWS's to enforce.
 func (d policyDocument) forMoto() string {
 	out := policyDocument{Version: d.Version}

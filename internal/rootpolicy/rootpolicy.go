@@ -126,6 +126,7 @@ var classes = map[string]class{
 	"iam:GetGroupPolicy":                  classGroupRead,
 	"iam:ListAttachedGroupPolicies":       classGroupRead,
 	"iam:GetPolicy":                       classRead,
+	"iam:GetPolicyVersion":                classRead,
 	"iam:GetGroup":                        classRead,
 	"iam:ListUsers":                       classRead,
 	"sts:GetCallerIdentity":               classNoPermission,

@@ -32,10 +32,10 @@ type SweepOptions struct {
 // Validate refuses sweep options that could remove what no expired lease accounts for: a path of "/" (the whole
 // account) and a grace of zero or less (an issue or renewal in flight would be raced).
 func (o SweepOptions) Validate() error {
-	switch {
-	case o.PathPrefix == "/":
+	switch o.PathPrefix {
+	case "/":
 		return errors.New(`the path "/" is the whole account: give the IAM path the provider issues under, such as "` + DefaultUserPath + `"`)
-	case o.PathPrefix == "":
+	case "":
 		return fmt.Errorf("a sweep needs the IAM path the provider issues under, such as %q", DefaultUserPath)
 	}
 	if err := ValidatePath(o.PathPrefix); err != nil {

@@ -136,6 +136,35 @@ func stsCheckCallerIdentity(addr, prefix string, want func(map[string]string) st
 	}
 }
 
+// moto answers GetFederationToken and GetSessionToken with fixed example credentials (moto/sts/responses.py) whose
+// key ID is the root's (acctest.RootAccessKey), and GetCallerIdentity answers any key it does not track with a
+// default identity (internal/acctest/moto/README.md): asking who they are cannot fail. What can: the secret differs
+// from the root's and each call has its own session token, so finding them in state shows that the credential is
+// that call's answer.
+const (
+	motoSTSSecret          = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"
+	motoFederationTokenPfx = "AQoDYXdzEPT//////////wEXAMPLE"
+	motoSessionTokenPfx    = "AQoEXAMPLEH4aoAH0gNCAPy"
+)
+
+// stsCheckMotoAnswer checks that the credential at addr is moto's answer to call (see above). Its errors name the
+// key ID only, never the secret or the token.
+func stsCheckMotoAnswer(addr, call, tokenPrefix string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		rs, ok := s.RootModule().Resources[addr]
+		if !ok {
+			return fmt.Errorf("%s not in state", addr)
+		}
+		a := rs.Primary.Attributes
+		if a["access_key_id"] != acctest.RootAccessKey || a["secret_access_key"] != motoSTSSecret ||
+			!strings.HasPrefix(a["session_token"], tokenPrefix) {
+			return fmt.Errorf("%s (key %s) is not moto's answer to %s: its key ID, secret or session token differ",
+				addr, a["access_key_id"], call)
+		}
+		return nil
+	}
+}
+
 // stsCheckExpiry checks that an STS credential expires ttl after AWS issued it (moto's clock: the real one), that its
 // maximum is its expiry, and that it says it cannot be renewed. *id receives the lease ID.
 func stsCheckExpiry(addr string, ttl time.Duration, id *string) resource.TestCheckFunc {
@@ -312,9 +341,7 @@ resource "awsdynamic_credential" "fed" {
 					resource.TestCheckResourceAttr(fed, "federated_user_arn", "arn:aws:sts::123456789012:federated-user/ci-fed"),
 					resource.TestCheckResourceAttr(fed, "assumed_role_arn", ""),
 					stsCheckExpiry(fed, 2*time.Hour, &first),
-					// moto answers GetFederationToken with fixed example keys it does not track, and GetCallerIdentity
-					// answers those with a default identity (see internal/acctest/moto/README.md): this shows the keys are accepted, not whose they are.
-					stsCheckCallerIdentity(fed, "", func(map[string]string) string { return "arn:aws:sts::123456789012:user/moto" }),
+					stsCheckMotoAnswer(fed, "GetFederationToken", motoFederationTokenPfx),
 					// As Vault does: the group's inline policy merged before the role's document, its managed policy
 					// appended to policy_arns.
 					checkSTSRequest("GetFederationToken", "Name", "ci-fed", 1, map[string]string{
@@ -362,8 +389,7 @@ resource "awsdynamic_credential" "mfa" {
 					resource.TestCheckResourceAttr(mfa, "assumed_role_arn", ""),
 					resource.TestCheckResourceAttr(mfa, "federated_user_arn", ""),
 					stsCheckExpiry(mfa, 8*time.Hour, &first),
-					// The same moto limit as for federation tokens: fixed keys, default identity.
-					stsCheckCallerIdentity(mfa, "", func(map[string]string) string { return "arn:aws:sts::123456789012:user/moto" }),
+					stsCheckMotoAnswer(mfa, "GetSessionToken", motoSessionTokenPfx),
 					checkSTSRequest("GetSessionToken", "SerialNumber", stsMFASerial, 1, map[string]string{"DurationSeconds": "28800", "TokenCode": "123456"}),
 				),
 			},

@@ -5,7 +5,9 @@
 #
 # The schema is exported with the pinned OpenTofu from scripts/tools.sh
 # ($AWSDYNAMIC_TOFU), not whatever `terraform` a machine happens to have, so
-# the generated docs are byte-identical on every machine. Set
+# the generated docs are byte-identical on every machine (this is why
+# `make generate` and `make docs-check` build OpenTofu even where a terraform
+# is on PATH). Set
 # AWSDYNAMIC_DOCS_CLI to a terraform binary to use that instead.
 #
 # tfplugindocs would otherwise build the provider and run `terraform init`
@@ -16,9 +18,10 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if [[ -z ${AWSDYNAMIC_TOFU:-} || -z ${AWSDYNAMIC_TOOLS_BIN:-} ]]; then
+# env.sh can exist without the two tools used here (`make demo` installs neither).
+if [[ ! -x ${AWSDYNAMIC_TOFU:-} || ! -x ${AWSDYNAMIC_TOOLS_BIN:-}/tfplugindocs ]]; then
   tools_dir=${AWSDYNAMIC_TOOLS_DIR:-$HOME/.cache/terraform-provider-awsdynamic/tools}
-  [[ -f $tools_dir/env.sh ]] || bash scripts/tools.sh
+  bash scripts/tools.sh docs tofu
   # shellcheck source=/dev/null
   . "$tools_dir/env.sh"
 fi

@@ -27,7 +27,7 @@ elapsed() { awk -v from="$1" -v to="$EPOCHREALTIME" 'BEGIN { printf "%.0fs", to 
 
 if [[ -z ${AWSDYNAMIC_TOOLS_BIN:-} ]]; then
   tools_dir=${AWSDYNAMIC_TOOLS_DIR:-$HOME/.cache/terraform-provider-awsdynamic/tools}
-  [[ -f $tools_dir/env.sh ]] || bash scripts/tools.sh
+  [[ -f $tools_dir/env.sh ]] || bash scripts/tools.sh cli
   # shellcheck source=/dev/null
   . "$tools_dir/env.sh"
 fi

@@ -22,7 +22,7 @@ func (e *IssueError) Error() string {
 	if e.RollbackErr == nil {
 		return msg + "; rollback complete: nothing from this attempt remains"
 	}
-	return fmt.Sprintf("%s; rollback incomplete: %v; IAM user %q carries lease tags and the sweep removes it",
+	return fmt.Sprintf("%s; rollback incomplete: %v; IAM user %q carries lease tags and the sweep removes it once its expiry guard has denied everything past the grace (at once if it got no guard and holds no credential)",
 		msg, e.RollbackErr, e.UserName)
 }
 

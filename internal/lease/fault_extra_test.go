@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/faultproxy"
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/policy"
 )
 
 // The calls that TestFault_IssueAtEveryCall, TestFault_RevokeAtEveryCall and TestFault_RenewAtEveryCall do not reach:
@@ -395,7 +396,7 @@ func (f *faultEnv) assertLeaseIsAWS(t *testing.T, l *Lease, role Role) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := decodeIAMDocument(aws.ToString(doc.PolicyDocument)); !sameDocument(got, role.PolicyDocument) {
+	if got, _ := policy.DecodeIAM(aws.ToString(doc.PolicyDocument)); !sameDocument(got, role.PolicyDocument) {
 		t.Errorf("the user's document is %s, want the role's %s", got, role.PolicyDocument)
 	}
 	for k, v := range role.IAMTags {

@@ -1,13 +1,10 @@
 package lease
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
-	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -289,7 +286,7 @@ func (i *Issuer) federationPolicies(ctx context.Context, role Role) (string, []s
 					if err != nil {
 						return groupError(fmt.Sprintf("reading inline policy %q of", name), group, err)
 					}
-					docs[k], err = decodeIAMDocument(aws.ToString(out.PolicyDocument))
+					docs[k], err = policy.DecodeIAM(aws.ToString(out.PolicyDocument))
 					if err != nil {
 						return fmt.Errorf("decoding inline policy %q of IAM group %q: %w", name, group, err)
 					}
@@ -316,7 +313,7 @@ func (i *Issuer) federationPolicies(ctx context.Context, role Role) (string, []s
 	document := own
 	if len(groupDocs) > 0 {
 		// Vault's order: the groups' statements, then the role's.
-		if document, err = combinePolicies(append(groupDocs, own)...); err != nil {
+		if document, err = policy.Combine(append(groupDocs, own)...); err != nil {
 			return "", nil, fmt.Errorf("merging the inline policies of iam_groups %s with policy_document: %w", quoteStrings(groups), err)
 		}
 	}
@@ -344,55 +341,6 @@ func groupError(doing, group string, err error) error {
 		return fmt.Errorf("%s IAM group %q: the group does not exist: create it, or remove it from the role's iam_groups: %w", doing, group, err)
 	}
 	return fmt.Errorf("%s IAM group %q: %w", doing, group, awsError(err))
-}
-
-// decodeIAMDocument undoes IAM's URL encoding of policy documents (RFC 3986, so "+" stays "+" only when it was
-// encoded). A document that already reads as JSON is returned as it is: some IAM-compatible services do not encode.
-func decodeIAMDocument(doc string) (string, error) {
-	if strings.HasPrefix(strings.TrimSpace(doc), "{") {
-		return doc, nil
-	}
-	return url.QueryUnescape(doc)
-}
-
-// combinePolicies merges policy documents into one with every statement of each, in order, as Vault's
-// combinePolicyDocuments does. Empty documents are skipped. Statements are kept byte for byte, white space aside.
-func combinePolicies(docs ...string) (string, error) {
-	statements := []json.RawMessage{}
-	for _, d := range docs {
-		if d == "" {
-			continue
-		}
-		var doc struct {
-			Statement json.RawMessage `json:"Statement"`
-		}
-		if err := json.Unmarshal([]byte(d), &doc); err != nil {
-			return "", fmt.Errorf("a policy document is not valid JSON: %w", err)
-		}
-		raw := bytes.TrimSpace(doc.Statement)
-		switch {
-		case len(raw) == 0 || string(raw) == "null":
-		case raw[0] == '[':
-			var list []json.RawMessage
-			if err := json.Unmarshal(raw, &list); err != nil {
-				return "", fmt.Errorf("a policy document's Statement is not a list of statements: %w", err)
-			}
-			statements = append(statements, list...)
-		default:
-			statements = append(statements, raw)
-		}
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false) // "<" and "&" in a condition stay as written, and do not grow the document
-	err := enc.Encode(struct {
-		Version   string            `json:"Version"`
-		Statement []json.RawMessage `json:"Statement"`
-	}{"2012-10-17", statements})
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimSpace(buf.String()), nil
 }
 
 // seconds is DurationSeconds. Validation keeps STS durations within 36h; the clamp only keeps a bug from wrapping.

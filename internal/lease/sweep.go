@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
+	"io"
 	"sort"
 	"strings"
 	"sync"
@@ -13,7 +13,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/policy"
 )
+
+// DefaultSweepGrace is how long past its expiry (or its creation, for a half-created user) a lease's user is left
+// alone by default: the sweep subcommand's --grace and sweep_expired_leases.
+const DefaultSweepGrace = 10 * time.Minute
 
 // SweepOptions say where to look and how patient to be.
 type SweepOptions struct {
@@ -219,11 +225,28 @@ func (i *Issuer) readGuard(ctx context.Context, user string) (string, error) {
 		}
 		return "", fmt.Errorf("reading the expiry guard of IAM user %q: %w", user, awsError(err))
 	}
-	doc := aws.ToString(out.PolicyDocument)
-	if !strings.HasPrefix(strings.TrimSpace(doc), "{") { // IAM returns documents URL-encoded
-		if doc, err = url.QueryUnescape(doc); err != nil {
-			return "", fmt.Errorf("reading the expiry guard of IAM user %q: %w", user, err)
-		}
+	doc, err := policy.DecodeIAM(aws.ToString(out.PolicyDocument))
+	if err != nil {
+		return "", fmt.Errorf("reading the expiry guard of IAM user %q: %w", user, err)
 	}
 	return doc, nil
+}
+
+// Print writes the report for people: what was examined, and each user revoked (or, with dryRun, to be), failed or
+// left alone, with why.
+func (rep SweepReport) Print(w io.Writer, path string, dryRun bool) {
+	verb := "revoked"
+	if dryRun {
+		verb = "would revoke"
+	}
+	fmt.Fprintf(w, "examined %d IAM users under %s, %d carrying awsdynamic lease tags; %s %d\n", rep.Examined, path, rep.Leases, verb, len(rep.Revoked))
+	for _, u := range rep.Revoked {
+		fmt.Fprintf(w, "  %s %s (lease %s): %s\n", verb, u.UserName, u.LeaseID, u.Reason)
+	}
+	for _, u := range rep.Failed {
+		fmt.Fprintf(w, "  FAILED %s (lease %s): %s\n", u.UserName, u.LeaseID, u.Reason)
+	}
+	for _, u := range rep.Skipped {
+		fmt.Fprintf(w, "  left alone %s (lease tag %s): %s\n", u.UserName, u.LeaseID, u.Reason)
+	}
 }

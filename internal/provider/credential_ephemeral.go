@@ -152,6 +152,9 @@ func (e *credentialEphemeral) Renew(ctx context.Context, req ephemeral.RenewRequ
 		if errors.Is(err, lease.ErrNotRenewable) {
 			return // at its maximum: it stays valid until then, and Terraform stops asking
 		}
+		if lease.IsNoSuchEntity(err) {
+			return // revoked: a Renew that reached the gate only after Close forgot it
+		}
 		resp.Diagnostics.AddError("Lease Not Renewed", fmt.Sprintf("Lease %s could not be renewed; it still expires at %s.\n\n%s", l.ID, formatTime(l.ExpiresAt), err))
 		return
 	}
@@ -170,6 +173,9 @@ func (e *credentialEphemeral) Close(ctx context.Context, req ephemeral.CloseRequ
 	gate, unlock := openLeases.lock(l.ID)
 	defer unlock()
 	gate.closed = true
+	// A Renew already waiting holds this gate and sees it closed; none comes after Close returns. So the map can
+	// forget the lease, and a long run that opens many credentials does not keep one gate for each.
+	defer openLeases.forget(l.ID)
 	if err := e.data.issuer.Revoke(ctx, l); err != nil && !errors.Is(err, lease.ErrNotLeaseUser) {
 		resp.Diagnostics.AddError("Credential Not Revoked", fmt.Sprintf("Lease %s could not be fully revoked at the end of the run. Its expiry guard still stops the key at %s, and `terraform-provider-awsdynamic sweep` removes the user after that.\n\n%s", l.ID, formatTime(l.ExpiresAt), err))
 	}
@@ -188,6 +194,13 @@ type leaseGates struct {
 type leaseGate struct {
 	mu     sync.Mutex
 	closed bool
+}
+
+// forget drops the gate of lease id from the map; whoever holds it keeps it.
+func (g *leaseGates) forget(id string) {
+	g.mu.Lock()
+	delete(g.gates, id)
+	g.mu.Unlock()
 }
 
 // lock takes the gate of lease id; unlock releases it.

@@ -27,14 +27,13 @@ import (
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/awsconfig"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/clock"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/lease"
-	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/sweepcmd"
 )
 
-// Defaults of the provider's lease arguments (Vault's config/lease).
+// Defaults of the provider's lease arguments (Vault's config/lease): the engine's, named once there.
 const (
-	DefaultTTL      = time.Hour
-	DefaultMaxTTL   = 24 * time.Hour
-	DefaultUserPath = "/awsdynamic/"
+	DefaultTTL      = lease.DefaultLeaseTTL
+	DefaultMaxTTL   = lease.DefaultLeaseMaxTTL
+	DefaultUserPath = lease.DefaultUserPath
 )
 
 // Options are what tests inject; the zero value is production.
@@ -477,7 +476,7 @@ func (p *awsdynamicProvider) DataSources(context.Context) []func() datasource.Da
 }
 
 // sweepGrace is how long past expiry the provider's own sweep leaves a lease's user alone.
-const sweepGrace = 10 * time.Minute
+const sweepGrace = lease.DefaultSweepGrace
 
 // sweepOnce runs the opt-in sweep of expired leases and reports what it removed.
 func sweepOnce(ctx context.Context, data *providerData, diags *diag.Diagnostics) {
@@ -489,7 +488,7 @@ func sweepOnce(ctx context.Context, data *providerData, diags *diag.Diagnostics)
 	}
 	rep, err := data.issuer.Sweep(ctx, o)
 	var b strings.Builder
-	sweepcmd.Print(&b, rep, data.userPath, false)
+	rep.Print(&b, data.userPath, false)
 	tflog.Info(ctx, "awsdynamic sweep of expired leases", map[string]any{"report": b.String()})
 	if err != nil {
 		diags.AddWarning("Expired Leases Not All Swept", fmt.Sprintf("sweep_expired_leases could not remove everything; the next run tries again.\n\n%s\n%s", b.String(), err))

@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -27,7 +26,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, local clo
 	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("path", lease.DefaultUserPath, "IAM path prefix of the users to examine")
-	grace := fs.Duration("grace", 10*time.Minute, "how long past expiry (or past creation, for half-created users) a user is left alone")
+	grace := fs.Duration("grace", lease.DefaultSweepGrace, "how long past expiry (or past creation, for half-created users) a user is left alone")
 	dryRun := fs.Bool("dry-run", false, "report what would be revoked, revoke nothing")
 	region := fs.String("region", "", "AWS region (default: AWS_REGION, the profile, then us-east-1)")
 	profile := fs.String("profile", "", "shared config profile (default: AWS_PROFILE)")
@@ -68,28 +67,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, local clo
 		Clock:  clients.Clock,
 	})
 	rep, err := is.Sweep(ctx, lease.SweepOptions{PathPrefix: *path, Grace: *grace, DryRun: *dryRun})
-	Print(stdout, rep, *path, *dryRun)
+	rep.Print(stdout, *path, *dryRun)
 	if err != nil {
 		fmt.Fprintf(stderr, "sweep: %v\n", err)
 		return 1
 	}
 	return 0
-}
-
-// Print writes a sweep report for people.
-func Print(w io.Writer, rep lease.SweepReport, path string, dryRun bool) {
-	verb := "revoked"
-	if dryRun {
-		verb = "would revoke"
-	}
-	fmt.Fprintf(w, "examined %d IAM users under %s, %d carrying awsdynamic lease tags; %s %d\n", rep.Examined, path, rep.Leases, verb, len(rep.Revoked))
-	for _, u := range rep.Revoked {
-		fmt.Fprintf(w, "  %s %s (lease %s): %s\n", verb, u.UserName, u.LeaseID, u.Reason)
-	}
-	for _, u := range rep.Failed {
-		fmt.Fprintf(w, "  FAILED %s (lease %s): %s\n", u.UserName, u.LeaseID, u.Reason)
-	}
-	for _, u := range rep.Skipped {
-		fmt.Fprintf(w, "  left alone %s (lease tag %s): %s\n", u.UserName, u.LeaseID, u.Reason)
-	}
 }

@@ -3,7 +3,6 @@
 package acctest
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -54,19 +53,7 @@ func run(m *testing.M) int {
 		}
 		return m.Run()
 	}
-	s, err := moto.Start(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "acctest: starting moto:", err)
-		return 1
-	}
-	defer s.Stop()
-	Moto = s
-	os.Setenv("AWSDYNAMIC_TEST_MOTO_URL", s.URL)
-	code := m.Run()
-	if code != 0 {
-		fmt.Fprintf(os.Stderr, "---- moto log (%s) ----\n%s\n", s.LogPath, tail(s.Log(), 200))
-	}
-	return code
+	return moto.RunTests(m, "acctest", &Moto)
 }
 
 // prepareEnv makes the environment hermetic: no instance metadata lookups, no profile, endpoint or CA bundle from
@@ -94,19 +81,6 @@ func prepareEnv() error {
 		return err
 	}
 	return os.Setenv("TF_CLI_CONFIG_FILE", f)
-}
-
-func tail(s string, lines int) string {
-	n := 0
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] == '\n' {
-			n++
-			if n > lines {
-				return s[i+1:]
-			}
-		}
-	}
-	return s
 }
 
 // PreCheck skips a test that needs moto when the package runs without it, and fails when TF_ACC asks for it.

@@ -2,10 +2,8 @@ package lease
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -24,46 +22,7 @@ import (
 // motoServer is shared by every test of the package; nil when AWSDYNAMIC_MOTO_PYTHON is unset.
 var motoServer *moto.Server
 
-func TestMain(m *testing.M) { os.Exit(runTests(m)) }
-
-func runTests(m *testing.M) int {
-	if os.Getenv(moto.PythonEnv) == "" {
-		fmt.Fprintf(os.Stderr, "internal/lease: %s is not set, so the engine tests against moto are skipped "+
-			"(only unit tests run); use `make test`, or set it to a Python with moto installed\n", moto.PythonEnv)
-		return m.Run()
-	}
-	// moto writes its recording into its working directory unless told otherwise; keep it out of the source tree.
-	dir, err := os.MkdirTemp("", "awsdynamic-lease-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "internal/lease:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	if err := os.Setenv("MOTO_RECORDER_FILEPATH", filepath.Join(dir, "moto_recording")); err != nil {
-		fmt.Fprintln(os.Stderr, "internal/lease:", err)
-		return 1
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	s, err := moto.Start(ctx)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "internal/lease: starting moto (%s=%s): %v\n", moto.PythonEnv, os.Getenv(moto.PythonEnv), err)
-		return 1
-	}
-	defer s.Stop()
-	motoServer = s
-
-	code := m.Run()
-	if code != 0 {
-		log := s.Log()
-		const keep = 32 << 10
-		if len(log) > keep {
-			log = "[...]\n" + log[len(log)-keep:]
-		}
-		fmt.Fprintf(os.Stderr, "\n--- moto log (%s) ---\n%s\n--- end of moto log ---\n", s.LogPath, log)
-	}
-	return code
-}
+func TestMain(m *testing.M) { os.Exit(moto.RunTests(m, "internal/lease", &motoServer)) }
 
 // motoEnv is one test's view of moto: an emptied server, root clients, and an Issuer built on them.
 type motoEnv struct {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/moto"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/awsconfig"
 )
 
@@ -19,7 +20,7 @@ func (o offClock) Now() time.Time { return time.Now().Add(time.Duration(o)).UTC(
 // Configure's clock check against moto (started by this package's TestMain, which exports its URL): past
 // awsconfig.ClockOffsetWarning the diagnostic says which way the local clock is off, by how much, and the fix.
 func TestClockOffset_WarnsPastTheBound(t *testing.T) {
-	url := os.Getenv("AWSDYNAMIC_TEST_MOTO_URL")
+	url := os.Getenv(moto.URLEnv)
 	if url == "" {
 		t.Skip("moto is not running")
 	}

@@ -221,24 +221,35 @@ func Actions(reqs []Request) []string {
 	return out
 }
 
-// RunTests is a TestMain body for packages that need moto and nothing else: it starts the server into *s, runs the
-// tests, prints moto's log when they failed, and stops the server always. Without a moto Python it runs the tests
-// with *s nil, after saying why, so that they can skip.
+// URLEnv is set by RunTests to the URL of the package's moto server, for tests that cannot reach *s.
+const URLEnv = "AWSDYNAMIC_TEST_MOTO_URL"
+
+// RunTests is the TestMain body of every package that needs moto: it starts one server into *s, runs the tests,
+// prints the end of moto's log when they failed, and stops the server always. Without a moto Python it runs the
+// tests with *s nil, after saying why, so that they can skip.
 func RunTests(m interface{ Run() int }, pkg string, s **Server) int {
 	if os.Getenv(PythonEnv) == "" {
-		fmt.Fprintf(os.Stderr, "%s: %s is not set, so the tests that need moto skip\n", pkg, PythonEnv)
+		fmt.Fprintf(os.Stderr, "%s: %s is not set, so the tests that need moto skip (use the Makefile's targets, which install it)\n", pkg, PythonEnv)
 		return m.Run()
 	}
-	srv, err := Start(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	srv, err := Start(ctx)
+	cancel()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", pkg, err)
+		fmt.Fprintf(os.Stderr, "%s: starting moto (%s=%s): %v\n", pkg, PythonEnv, os.Getenv(PythonEnv), err)
 		return 1
 	}
 	defer srv.Stop()
 	*s = srv
+	os.Setenv(URLEnv, srv.URL) //nolint:errcheck // cannot fail for a valid name
 	code := m.Run()
 	if code != 0 {
-		fmt.Fprintf(os.Stderr, "---- moto log (%s) ----\n%s\n", srv.LogPath, srv.Log())
+		log := srv.Log()
+		const keep = 32 << 10
+		if len(log) > keep {
+			log = "[...]\n" + log[len(log)-keep:]
+		}
+		fmt.Fprintf(os.Stderr, "\n---- moto log (%s) ----\n%s\n---- end of moto log ----\n", srv.LogPath, log)
 	}
 	return code
 }

@@ -53,26 +53,12 @@ func proxiedProvider(url, extra string) string {
 	return acctest.ProviderBlockAt(url, acctest.RootAccessKey, acctest.RootSecretKey, extra)
 }
 
-// leaseUserNames lists the IAM users under the provider's default path, straight from moto.
-func leaseUserNames(ctx context.Context) ([]string, error) {
-	out, err := acctest.IAM().ListUsers(ctx, &iam.ListUsersInput{PathPrefix: aws.String(leasePath)})
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, 0, len(out.Users))
-	for _, u := range out.Users {
-		names = append(names, aws.ToString(u.UserName))
-	}
-	slices.Sort(names)
-	return names, nil
-}
-
 // noLeaseUsers says what is left under the provider's path, if anything, and which group still has members.
 // moto's DeleteUser succeeds with group memberships left (see internal/acctest/moto/README.md), so "the user is gone" alone does not prove the
 // membership was removed: the groups are checked on their own.
 func noLeaseUsers(groups ...string) error {
 	ctx := context.Background()
-	names, err := leaseUserNames(ctx)
+	names, err := usersUnder(ctx, leasePath)
 	if err != nil {
 		return err
 	}
@@ -111,13 +97,6 @@ resource "awsdynamic_credential" "ci" {
   role = awsdynamic_role.deploy
 }
 `
-
-func createGroup(t *testing.T, name string) {
-	t.Helper()
-	if _, err := acctest.IAM().CreateGroup(context.Background(), &iam.CreateGroupInput{GroupName: aws.String(name)}); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // An apply that fails at a chosen AWS call leaves no credential in state and nothing in AWS: the next plan creates
 // the credential afresh, and moto holds no user, key or group membership from the failed attempt.
@@ -166,7 +145,7 @@ func TestAccCredential_applyFailingAtAChosenCallLeavesNothing(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			acctest.Reset(t)
-			createGroup(t, "deployers")
+			mustCreateGroup(t, "deployers")
 			proxy := startFaultProxy(t)
 			config := proxiedProvider(proxy.URL, tc.extra) + faultRole
 			resource.Test(t, resource.TestCase{
@@ -211,7 +190,7 @@ func TestAccCredential_applyFailingAtAChosenCallLeavesNothing(t *testing.T) {
 // user: the failed revoke already deleted the key, so a refresh in between must not take the credential for gone.
 func TestAccCredential_destroyFailingKeepsCredentialForNextDestroy(t *testing.T) {
 	acctest.Reset(t)
-	createGroup(t, "deployers")
+	mustCreateGroup(t, "deployers")
 	proxy := startFaultProxy(t)
 	config := proxiedProvider(proxy.URL, "") + faultRole
 	var user string
@@ -237,7 +216,7 @@ func TestAccCredential_destroyFailingKeepsCredentialForNextDestroy(t *testing.T)
 			},
 			{
 				PreConfig: func() {
-					names, err := leaseUserNames(context.Background())
+					names, err := usersUnder(context.Background(), leasePath)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -269,7 +248,7 @@ func TestAccCredential_providerKilledMidIssueIsSwept(t *testing.T) {
 		t.Skip("TF_ACC_TERRAFORM_PATH is not set")
 	}
 	ctx := context.Background()
-	createGroup(t, "deployers")
+	mustCreateGroup(t, "deployers")
 	// Under the provider's path, without lease tags: the sweep must not touch it.
 	if _, err := acctest.IAM().CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("bystander"), Path: aws.String(leasePath),
 		Tags: []iamtypes.Tag{{Key: aws.String(lease.TagExpiresAt), Value: aws.String("2000-01-01T00:00:00Z")}}}); err != nil {
@@ -303,7 +282,7 @@ func TestAccCredential_providerKilledMidIssueIsSwept(t *testing.T) {
 	t.Logf("apply after the kill (%v):\n%s", err, lastLines(out, 15))
 
 	// The orphan: lease tags, the guard, no key; and no state that accounts for it.
-	names, err := leaseUserNames(ctx)
+	names, err := usersUnder(ctx, leasePath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +336,7 @@ func TestAccCredential_providerKilledMidIssueIsSwept(t *testing.T) {
 	if !strings.Contains(out, "revoked 1") || !strings.Contains(out, orphan) || !strings.Contains(out, "expiry guard has denied everything") {
 		t.Fatalf("sweep did not revoke the orphan %s:\n%s", orphan, out)
 	}
-	if names, err := leaseUserNames(ctx); err != nil || !slices.Equal(names, []string{"bystander"}) {
+	if names, err := usersUnder(ctx, leasePath); err != nil || !slices.Equal(names, []string{"bystander"}) {
 		t.Fatalf("users under %s after the sweep: %v (%v), want only the bystander", leasePath, names, err)
 	}
 	if err := noGroupMembers(ctx, "deployers"); err != nil {

@@ -242,7 +242,7 @@ ephemeral "awsdynamic_credential" "run" {
 	}
 	arrange := func(t *testing.T, root string, doc policyDocument) (accessKey, secretKey, policyARN string) {
 		acctest.Reset(t)
-		createGroup(t, "deployers")
+		mustCreateGroup(t, "deployers")
 		out, err := acctest.IAM().CreatePolicy(context.Background(), &iam.CreatePolicyInput{PolicyName: aws.String("deploy-extra"),
 			PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`)})
 		if err != nil {
@@ -337,7 +337,7 @@ func TestAccLeastPrivilege_stsPolicySuffices(t *testing.T) {
 		acctest.Reset(t)
 		ctx := context.Background()
 		c := acctest.IAM()
-		createGroup(t, "readers")
+		mustCreateGroup(t, "readers")
 		if _, err := c.PutGroupPolicy(ctx, &iam.PutGroupPolicyInput{GroupName: aws.String("readers"), PolicyName: aws.String("read"),
 			PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`)}); err != nil {
 			t.Fatal(err)

@@ -94,7 +94,7 @@ resource "awsdynamic_credential" "load" {
 		t.Fatalf("%d credentials in state with %d distinct IAM user names, want %d", len(inState), n, loadCount)
 	}
 	// AWS: the same users, each with one key.
-	inAWS, err := leaseUserNames(context.Background())
+	inAWS, err := usersUnder(context.Background(), leasePath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,7 +118,7 @@ func withoutAuth(check func() error) error {
 // its actions; the boundary requests are asserted with moto's recorder, since moto also drops a user's boundary.
 func TestAccRootPolicy_lifecycleUnderEnforcement(t *testing.T) {
 	acctest.Reset(t)
-	createGroup(t, "deployers")
+	mustCreateGroup(t, "deployers")
 	boundary := mustCreatePolicy(t, "awsdynamic-boundary")
 	extra := mustCreatePolicy(t, "deploy-extra")
 	providerArgs := fmt.Sprintf("  required_permissions_boundary_arn = %q\n  sweep_expired_leases = true", boundary)

@@ -1,0 +1,533 @@
+package provider_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest"
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/moto"
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/lease"
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/policy"
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/provider"
+)
+
+// ---------------------------------------------------------------------------------------------------------------
+// Harness of the credential, role and ephemeral acceptance tests: AWS state read through the SDK, moto's request
+// recorder, and a transport that sees the secrets the provider is handed.
+// ---------------------------------------------------------------------------------------------------------------
+
+const (
+	readOnly   = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+	s3ReadOnly = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+	iamRead    = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
+	powerUser  = "arn:aws:iam::aws:policy/PowerUserAccess"
+	credAddr   = "awsdynamic_credential.ci"
+)
+
+// mustCreateGroup creates an IAM group in moto for a role to name.
+func mustCreateGroup(t *testing.T, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		if _, err := acctest.IAM().CreateGroup(context.Background(), &iam.CreateGroupInput{GroupName: aws.String(n)}); err != nil {
+			t.Fatalf("creating group %s: %v", n, err)
+		}
+	}
+}
+
+// mustCreatePolicy creates a customer managed policy in moto and returns its ARN.
+func mustCreatePolicy(t *testing.T, name string) string {
+	t.Helper()
+	out, err := acctest.IAM().CreatePolicy(context.Background(), &iam.CreatePolicyInput{
+		PolicyName:     aws.String(name),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`),
+	})
+	if err != nil {
+		t.Fatalf("creating policy %s: %v", name, err)
+	}
+	return aws.ToString(out.Policy.Arn)
+}
+
+// record starts moto's recorder for the rest of the test.
+func startRecording(t *testing.T) {
+	t.Helper()
+	if err := acctest.Moto.StartRecording(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = acctest.Moto.StopRecording() })
+}
+
+func recorded() ([]moto.Request, error) { return acctest.Moto.Recording() }
+
+// callsFor returns the recorded actions whose UserName is user, in order.
+func callsFor(reqs []moto.Request, user string) []string {
+	var out []string
+	for _, r := range reqs {
+		if r.Action != "" && r.Form.Get("UserName") == user {
+			out = append(out, r.Action)
+		}
+	}
+	return out
+}
+
+// writeActions are the IAM actions that change something.
+var writeActions = regexp.MustCompile(`^(Create|Put|Attach|Add|Tag|Untag|Upload|Enable|Deactivate|Delete|Detach|Remove|Update)`)
+
+func iamWrites(reqs []moto.Request) []string {
+	var out []string
+	for _, a := range moto.Actions(reqs) {
+		if writeActions.MatchString(a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// attrs returns the flat attributes of a resource in state.
+func stateAttrs(s *terraform.State, addr string) (map[string]string, error) {
+	rs, ok := s.RootModule().Resources[addr]
+	if !ok || rs.Primary == nil {
+		return nil, fmt.Errorf("%s is not in state", addr)
+	}
+	return rs.Primary.Attributes, nil
+}
+
+// iamUser is what IAM holds for one user, read through the SDK.
+type iamUser struct {
+	Name, Path, ARN string
+	Tags            map[string]string
+	Attached        []string          // managed policy ARNs, sorted
+	Inline          map[string]string // inline policy name -> document, URL-decoded
+	Groups          []string          // sorted
+	AccessKeys      []string
+}
+
+// readUser reads everything IAM keeps about a user; nil when it does not exist.
+func readUser(ctx context.Context, name string) (*iamUser, error) {
+	c := acctest.IAM()
+	out, err := c.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
+	if lease.IsNoSuchEntity(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("GetUser %s: %w", name, err)
+	}
+	u := &iamUser{Name: aws.ToString(out.User.UserName), Path: aws.ToString(out.User.Path), ARN: aws.ToString(out.User.Arn),
+		Tags: map[string]string{}, Inline: map[string]string{}}
+	tags, err := c.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: aws.String(name)})
+	if err != nil {
+		return nil, fmt.Errorf("ListUserTags %s: %w", name, err)
+	}
+	for _, t := range tags.Tags {
+		u.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	att, err := c.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: aws.String(name)})
+	if err != nil {
+		return nil, fmt.Errorf("ListAttachedUserPolicies %s: %w", name, err)
+	}
+	for _, p := range att.AttachedPolicies {
+		u.Attached = append(u.Attached, aws.ToString(p.PolicyArn))
+	}
+	sort.Strings(u.Attached)
+	inl, err := c.ListUserPolicies(ctx, &iam.ListUserPoliciesInput{UserName: aws.String(name)})
+	if err != nil {
+		return nil, fmt.Errorf("ListUserPolicies %s: %w", name, err)
+	}
+	for _, p := range inl.PolicyNames {
+		doc, err := c.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String(p)})
+		if err != nil {
+			return nil, fmt.Errorf("GetUserPolicy %s %s: %w", name, p, err)
+		}
+		u.Inline[p] = decodePolicy(aws.ToString(doc.PolicyDocument))
+	}
+	grp, err := c.ListGroupsForUser(ctx, &iam.ListGroupsForUserInput{UserName: aws.String(name)})
+	if err != nil {
+		return nil, fmt.Errorf("ListGroupsForUser %s: %w", name, err)
+	}
+	for _, g := range grp.Groups {
+		u.Groups = append(u.Groups, aws.ToString(g.GroupName))
+	}
+	sort.Strings(u.Groups)
+	keys, err := c.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(name)})
+	if err != nil {
+		return nil, fmt.Errorf("ListAccessKeys %s: %w", name, err)
+	}
+	for _, k := range keys.AccessKeyMetadata {
+		u.AccessKeys = append(u.AccessKeys, aws.ToString(k.AccessKeyId))
+	}
+	return u, nil
+}
+
+// decodePolicy undoes the URL encoding AWS applies to policy documents it returns (moto may or may not).
+func decodePolicy(doc string) string {
+	if strings.HasPrefix(strings.TrimSpace(doc), "{") {
+		return doc
+	}
+	if d, err := url.QueryUnescape(doc); err == nil {
+		return d
+	}
+	return doc
+}
+
+// guardExpiry reads the date the user's expiry guard enforces.
+func (u *iamUser) guardExpiry() (time.Time, error) {
+	doc, ok := u.Inline[lease.GuardPolicyName]
+	if !ok {
+		return time.Time{}, fmt.Errorf("IAM user %s has no %s inline policy; inline policies: %v", u.Name, lease.GuardPolicyName, sortedKeys(u.Inline))
+	}
+	return lease.GuardExpiry(doc)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// usersUnder lists the names of the IAM users under path.
+func usersUnder(ctx context.Context, path string) ([]string, error) {
+	out, err := acctest.IAM().ListUsers(ctx, &iam.ListUsersInput{PathPrefix: aws.String(path)})
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(out.Users))
+	for _, u := range out.Users {
+		names = append(names, aws.ToString(u.UserName))
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// checkNoUsersUnder is a CheckDestroy: no IAM user is left under path (the provider's user path by default).
+func checkNoUsersUnder(path string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		names, err := usersUnder(context.Background(), path)
+		if err != nil {
+			return err
+		}
+		if len(names) > 0 {
+			return fmt.Errorf("IAM users left under %s after destroy: %v", path, names)
+		}
+		return nil
+	}
+}
+
+// wantUser is what a credential's IAM user must carry in AWS.
+type wantUser struct {
+	Role       string
+	Path       string // default /awsdynamic/
+	PolicyARNs []string
+	Document   string // the role's policy_document; empty: no awsdynamic-role-policy
+	Groups     []string
+	Tags       map[string]string // besides the three lease tags, exactly these
+	NameRegexp string            // optional
+}
+
+// checkIssuedUser compares what IAM holds for the credential at addr with w: path, name, ARN, managed policies,
+// inline policies (the guard at expires_at, the document), groups, tags, and exactly one access key, the
+// credential's.
+func checkIssuedUser(addr string, w wantUser) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		a, err := stateAttrs(s, addr)
+		if err != nil {
+			return err
+		}
+		name := a["iam_user_name"]
+		u, err := readUser(context.Background(), name)
+		if err != nil {
+			return err
+		}
+		if u == nil {
+			return fmt.Errorf("%s: IAM user %q does not exist", addr, name)
+		}
+		var errs []error
+		fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(addr+": "+format, args...)) }
+		path := w.Path
+		if path == "" {
+			path = provider.DefaultUserPath
+		}
+		if u.Path != path {
+			fail("user path is %q, want %q", u.Path, path)
+		}
+		if want := "arn:aws:iam::" + moto.AccountID + ":user" + path + name; u.ARN != want || a["iam_user_arn"] != want {
+			fail("user ARN is %q in IAM and %q in state, want %q", u.ARN, a["iam_user_arn"], want)
+		}
+		if w.NameRegexp != "" && !regexp.MustCompile(w.NameRegexp).MatchString(name) {
+			fail("user name %q does not match %s", name, w.NameRegexp)
+		}
+		if want := sortedCopy(w.PolicyARNs); !slices.Equal(u.Attached, want) {
+			fail("attached policies are %v, want %v", u.Attached, want)
+		}
+		if want := sortedCopy(w.Groups); !slices.Equal(u.Groups, want) {
+			fail("groups are %v, want %v", u.Groups, want)
+		}
+		wantInline := []string{lease.GuardPolicyName}
+		if w.Document != "" {
+			wantInline = append(wantInline, lease.DocumentPolicyName)
+		}
+		sort.Strings(wantInline)
+		if got := sortedKeys(u.Inline); !slices.Equal(got, wantInline) {
+			fail("inline policies are %v, want %v", got, wantInline)
+		}
+		if w.Document != "" {
+			if eq, err := policy.Equivalent(u.Inline[lease.DocumentPolicyName], w.Document); err != nil || !eq {
+				fail("inline policy %s is %s, want %s (%v)", lease.DocumentPolicyName, u.Inline[lease.DocumentPolicyName], w.Document, err)
+			}
+		}
+		if g, err := u.guardExpiry(); err != nil {
+			fail("%v", err)
+		} else if got := g.Format(time.RFC3339); got != a["expires_at"] {
+			fail("the expiry guard denies from %s, but expires_at is %s", got, a["expires_at"])
+		}
+		wantTags := map[string]string{
+			lease.TagLeaseID:   a["id"],
+			lease.TagRole:      w.Role,
+			lease.TagExpiresAt: a["expires_at"],
+		}
+		for k, v := range w.Tags {
+			wantTags[k] = v
+		}
+		if !mapsEqual(u.Tags, wantTags) {
+			fail("tags are %v, want %v", u.Tags, wantTags)
+		}
+		if len(u.AccessKeys) != 1 || u.AccessKeys[0] != a["access_key_id"] {
+			fail("access keys are %v, want exactly the credential's %s", u.AccessKeys, a["access_key_id"])
+		}
+		return errors.Join(errs...)
+	}
+}
+
+func sortedCopy(s []string) []string {
+	out := slices.Clone(s)
+	sort.Strings(out)
+	return out
+}
+
+func mapsEqual(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// checkKeyWorks signs sts:GetCallerIdentity with the credential's own key and expects the answer to name its IAM
+// user. Without authorization moto answers any unknown key with a default identity (see internal/acctest/moto/README.md), so what proves the
+// key is the user's is the ARN comparison; checkKeyWorks also makes sure a made-up key does not get that ARN.
+func checkKeyWorks(addr string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		a, err := stateAttrs(s, addr)
+		if err != nil {
+			return err
+		}
+		return keyAnswersAs(a["access_key_id"], a["secret_access_key"], a["iam_user_arn"])
+	}
+}
+
+func keyAnswersAs(keyID, secret, wantARN string) error {
+	if keyID == "" || secret == "" || wantARN == "" {
+		return fmt.Errorf("access key %q, secret (%d characters) or user ARN %q is empty", keyID, len(secret), wantARN)
+	}
+	ctx := context.Background()
+	out, err := acctest.STS(credentials.NewStaticCredentialsProvider(keyID, secret, "")).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return fmt.Errorf("sts:GetCallerIdentity with key %s: %w", keyID, err)
+	}
+	if got := aws.ToString(out.Arn); got != wantARN {
+		return fmt.Errorf("sts:GetCallerIdentity with key %s answered as %s, want %s", keyID, got, wantARN)
+	}
+	bogus, err := acctest.STS(credentials.NewStaticCredentialsProvider("AKIAIOSFODNN7BOGUS00", secret, "")).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err == nil && aws.ToString(bogus.Arn) == wantARN {
+		return fmt.Errorf("a made-up key also answers as %s: the comparison proves nothing", wantARN)
+	}
+	return nil
+}
+
+// attrCapture remembers attribute values between steps.
+type attrCapture map[string]string
+
+func (c attrCapture) save(addr string, names ...string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		a, err := stateAttrs(s, addr)
+		if err != nil {
+			return err
+		}
+		for _, n := range names {
+			c[n] = a[n]
+		}
+		return nil
+	}
+}
+
+// same checks that addr's attributes still have the values saved earlier.
+func (c attrCapture) same(addr string, names ...string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		a, err := stateAttrs(s, addr)
+		if err != nil {
+			return err
+		}
+		for _, n := range names {
+			if a[n] != c[n] {
+				return fmt.Errorf("%s.%s changed from %q to %q", addr, n, c[n], a[n])
+			}
+		}
+		return nil
+	}
+}
+
+func (c attrCapture) changed(addr string, names ...string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		a, err := stateAttrs(s, addr)
+		if err != nil {
+			return err
+		}
+		for _, n := range names {
+			if a[n] == c[n] {
+				return fmt.Errorf("%s.%s is still %q", addr, n, a[n])
+			}
+		}
+		return nil
+	}
+}
+
+// checkUserGone checks that the IAM user saved under attribute iam_user_name no longer exists, and that revoke
+// deleted its key and inline policies itself (moto's DeleteUser would succeed with them left: see internal/acctest/moto/README.md).
+func (c attrCapture) checkUserGone() resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		name := c["iam_user_name"]
+		u, err := readUser(context.Background(), name)
+		if err != nil {
+			return err
+		}
+		if u != nil {
+			return fmt.Errorf("the old IAM user %s still exists", name)
+		}
+		return nil
+	}
+}
+
+// secretTap is the provider's HTTP transport in tests that need to see what AWS handed out: it keeps every secret
+// access key CreateAccessKey returned, and can fail chosen requests.
+type secretTap struct {
+	base aws.HTTPClient
+
+	mu      sync.Mutex
+	secrets []string
+	keys    []string // access key IDs
+	// fail, when set, answers a request with the returned status and body instead of forwarding it.
+	fail func(action, keyID string) (int, string, bool)
+}
+
+// newSecretTap returns a tap for provider.Options.HTTPClient. The SDK's config loader refuses any HTTP client but its
+// own when AWS_CA_BUNDLE is set (this machine sets it), so newSecretTap unsets it for the test: moto is plain HTTP.
+func newSecretTap(t *testing.T) *secretTap {
+	t.Setenv("AWS_CA_BUNDLE", "")
+	return &secretTap{base: awshttp.NewBuildableClient()}
+}
+
+var (
+	secretElem = regexp.MustCompile(`<SecretAccessKey>([^<]+)</SecretAccessKey>`)
+	keyIDElem  = regexp.MustCompile(`<AccessKeyId>([^<]+)</AccessKeyId>`)
+	credKeyID  = regexp.MustCompile(`Credential=([A-Z0-9]+)/`)
+)
+
+func (t *secretTap) Do(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		b, err := io.ReadAll(req.Body)
+		if err != nil {
+			return nil, err
+		}
+		body = b
+		req.Body = io.NopCloser(bytes.NewReader(b))
+	}
+	form, _ := url.ParseQuery(string(body))
+	action := form.Get("Action")
+	keyID := ""
+	if m := credKeyID.FindStringSubmatch(req.Header.Get("Authorization")); m != nil {
+		keyID = m[1]
+	}
+	t.mu.Lock()
+	fail, base := t.fail, t.base
+	t.mu.Unlock()
+	if fail != nil {
+		if status, msg, ok := fail(action, keyID); ok {
+			return &http.Response{
+				StatusCode: status, Status: http.StatusText(status), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+				Header:  http.Header{"Content-Type": []string{"text/xml"}},
+				Body:    io.NopCloser(strings.NewReader(msg)),
+				Request: req,
+			}, nil
+		}
+	}
+	resp, err := base.Do(req)
+	if err != nil || action != "CreateAccessKey" {
+		return resp, err
+	}
+	b, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	t.mu.Lock()
+	if m := secretElem.FindSubmatch(b); m != nil {
+		t.secrets = append(t.secrets, string(m[1]))
+	}
+	if m := keyIDElem.FindSubmatch(b); m != nil {
+		t.keys = append(t.keys, string(m[1]))
+	}
+	t.mu.Unlock()
+	return resp, nil
+}
+
+func (t *secretTap) keyIDs() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.keys)
+}
+
+func (t *secretTap) Secrets() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.secrets)
+}
+
+// leaks returns the secrets handed out so far that appear in text (white space removed too, in case the CLI wrapped
+// a line inside one).
+func (t *secretTap) leaks(text string) []string {
+	squeezed := strings.Join(strings.Fields(text), "")
+	var out []string
+	for _, s := range t.Secrets() {
+		if strings.Contains(text, s) || strings.Contains(squeezed, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}

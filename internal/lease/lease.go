@@ -116,6 +116,50 @@ func (l *Lease) NeedsReplacement(now time.Time, window time.Duration) bool {
 	return !l.RenewedExpiry(now, l.TTL).After(now.Add(window))
 }
 
+// DefaultRenewWindowDivisor: renew_before defaults to a third of the lease's TTL.
+const DefaultRenewWindowDivisor = 3
+
+// RenewWindow is a lease's effective renewal window: the configured one, else a third of its TTL.
+func (l *Lease) RenewWindow(configured time.Duration) time.Duration {
+	if configured > 0 {
+		return configured
+	}
+	return l.TTL / DefaultRenewWindowDivisor
+}
+
+// Action is what to do with a lease now.
+type Action int
+
+const (
+	Keep    Action = iota // nothing to do yet
+	Renew                 // inside its renewal window, and renewing carries it past the window again
+	Replace               // expired, or renewal can no longer carry it past its window: issue a new credential
+)
+
+// Decision is the one answer to "keep, renew or replace, and when next": the managed resource's refresh and plan
+// and the ephemeral resource's renewal all ask it.
+type Decision struct {
+	Action Action
+	// RenewAt is when the lease falls due for renewal (its expiry less the window); zero for a lease that can never
+	// be renewed (STS kinds, at its maximum, expired).
+	RenewAt time.Time
+}
+
+// Decide says what to do with the lease at now, with renewal window window (see RenewWindow).
+func (l *Lease) Decide(now time.Time, window time.Duration) Decision {
+	var d Decision
+	if l.Renewable(now) {
+		d.RenewAt = l.ExpiresAt.Add(-window)
+	}
+	switch {
+	case l.NeedsReplacement(now, window):
+		d.Action = Replace
+	case l.Due(now, window) && l.Renewable(now):
+		d.Action = Renew
+	}
+	return d
+}
+
 // Marshal encodes the lease for private data, as a record of LeaseVersion.
 func (l *Lease) Marshal() ([]byte, error) {
 	c := *l

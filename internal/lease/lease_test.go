@@ -88,3 +88,48 @@ func TestLease_MarshalRoundTrip(t *testing.T) {
 		t.Errorf("round trip = %+v, want %+v", got, l)
 	}
 }
+
+// TestLease_Decide is the one renewal decision: keep outside the window, renew inside it while renewing helps,
+// replace once expired or when renewal would not carry the lease past its window; RenewAt only for renewable leases.
+func TestLease_Decide(t *testing.T) {
+	t0 := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	l := &Lease{Kind: IAMUser, TTL: time.Hour, IssuedAt: t0, ExpiresAt: t0.Add(time.Hour), MaxExpiresAt: t0.Add(4 * time.Hour)}
+	window := l.RenewWindow(0)
+	if window != 20*time.Minute {
+		t.Fatalf("default window = %s, want a third of the TTL", window)
+	}
+	if got := l.RenewWindow(5 * time.Minute); got != 5*time.Minute {
+		t.Fatalf("configured window = %s", got)
+	}
+	for _, tc := range []struct {
+		now  time.Time
+		want Action
+	}{
+		{t0, Keep},
+		{t0.Add(39 * time.Minute), Keep},
+		{t0.Add(40 * time.Minute), Renew},
+		{t0.Add(59 * time.Minute), Renew},
+		{t0.Add(time.Hour), Replace},
+	} {
+		d := l.Decide(tc.now, window)
+		if d.Action != tc.want {
+			t.Errorf("at +%s: %v, want %v", tc.now.Sub(t0), d.Action, tc.want)
+		}
+		if tc.want != Replace && !d.RenewAt.Equal(t0.Add(40*time.Minute)) {
+			t.Errorf("at +%s: RenewAt %s, want expiry less the window", tc.now.Sub(t0), d.RenewAt)
+		}
+	}
+	near := *l
+	near.ExpiresAt = t0.Add(4*time.Hour - time.Minute) // renewal is capped at the maximum, inside the window
+	if d := near.Decide(t0.Add(4*time.Hour-5*time.Minute), window); d.Action != Replace {
+		t.Errorf("near the maximum: %v, want Replace", d.Action)
+	}
+	sts := *l
+	sts.Kind = AssumedRole
+	if d := sts.Decide(t0, window); d.Action != Keep || !d.RenewAt.IsZero() {
+		t.Errorf("STS lease outside its window: %+v, want Keep and no RenewAt", d)
+	}
+	if d := sts.Decide(t0.Add(45*time.Minute), window); d.Action != Replace {
+		t.Errorf("STS lease inside its window: %v, want Replace", d.Action)
+	}
+}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -40,16 +39,18 @@ func (e *credentialEphemeral) Metadata(_ context.Context, req ephemeral.Metadata
 }
 
 func (e *credentialEphemeral) Schema(_ context.Context, _ ephemeral.SchemaRequest, resp *ephemeral.SchemaResponse) {
-	attrs := map[string]schema.Attribute{
-		"role":                 schema.SingleNestedAttribute{Required: true, MarkdownDescription: credentialArgDescriptions["role"], Attributes: ephemeralRoleAttributes()},
-		"ttl":                  schema.StringAttribute{Optional: true, MarkdownDescription: credentialArgDescriptions["ttl"], Validators: []validator.String{duration()}},
-		"display_name":         schema.StringAttribute{Optional: true, MarkdownDescription: credentialArgDescriptions["display_name"]},
-		"renew_before":         schema.StringAttribute{Optional: true, MarkdownDescription: credentialArgDescriptions["renew_before"], Validators: []validator.String{duration()}},
-		"wait_for_propagation": schema.BoolAttribute{Optional: true, MarkdownDescription: credentialArgDescriptions["wait_for_propagation"]},
-		"propagation_timeout":  schema.StringAttribute{Optional: true, MarkdownDescription: credentialArgDescriptions["propagation_timeout"], Validators: []validator.String{duration()}},
-		"role_arn":             schema.StringAttribute{Optional: true, MarkdownDescription: credentialArgDescriptions["role_arn"]},
-		"role_session_name":    schema.StringAttribute{Optional: true, MarkdownDescription: credentialArgDescriptions["role_session_name"]},
-		"mfa_code":             schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: credentialArgDescriptions["mfa_code"]},
+	attrs := map[string]schema.Attribute{}
+	for _, a := range credentialArgTable {
+		switch a.kind {
+		case argRole:
+			attrs[a.name] = schema.SingleNestedAttribute{Required: true, MarkdownDescription: a.desc, Attributes: ephemeralRoleAttributes()}
+		case argBool:
+			attrs[a.name] = schema.BoolAttribute{Optional: true, MarkdownDescription: a.desc}
+		case argDuration:
+			attrs[a.name] = schema.StringAttribute{Optional: true, Sensitive: a.sensitive, MarkdownDescription: a.desc, Validators: []validator.String{duration()}}
+		default:
+			attrs[a.name] = schema.StringAttribute{Optional: true, Sensitive: a.sensitive, MarkdownDescription: a.desc}
+		}
 	}
 	for name, desc := range outputDescriptions {
 		attrs[name] = schema.StringAttribute{Computed: true, Sensitive: sensitiveOutputs[name], MarkdownDescription: desc}
@@ -98,39 +99,24 @@ func (e *credentialEphemeral) ValidateConfig(ctx context.Context, req ephemeral.
 
 func (e *credentialEphemeral) Open(ctx context.Context, req ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {
 	ctx = maskSecrets(ctx)
-	if e.data == nil {
-		resp.Diagnostics.AddError("Provider Not Configured", "The awsdynamic provider was not configured before this credential was opened.")
-		return
-	}
 	var m credentialEphemeralModel
 	resp.Diagnostics.Append(getArgs(ctx, req.Config, &m.credentialArgs)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	role, request, configured := m.request(ctx, &resp.Diagnostics)
-	validateRole(role, request.DisplayName, nil, e.data, path.Root("role"), &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	warnPolicyRisks := checkPolicyRisks(ctx, e.data.issuer, role)
-	l, creds, err := e.data.issuer.Issue(ctx, e.data.withRequiredBoundary(role), request)
-	warnPolicyRisks(&resp.Diagnostics)
-	if err != nil {
-		issueDiagnostic(&resp.Diagnostics, role.Name, err)
+	l, creds, _, window := e.data.issue(ctx, m.credentialArgs, &resp.Diagnostics)
+	if l == nil {
 		return
 	}
 	out, d := outputsFrom(l, creds)
 	resp.Diagnostics.Append(d...)
 	m.credentialOutputs = out
 	resp.Diagnostics.Append(resp.Result.Set(ctx, m)...)
-	window := renewWindow(configured, l)
 	resp.Diagnostics.Append(setPrivateLease(ctx, resp.Private, l)...)
 	// Private data holds JSON; a time.Duration encodes as its nanoseconds.
 	b, _ := json.Marshal(window)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateWindowKey, b)...)
-	if l.Renewable(e.data.clock.Now()) {
-		resp.RenewAt = l.ExpiresAt.Add(-window)
-	}
+	resp.RenewAt = l.Decide(e.data.clock.Now(), window).RenewAt
 }
 
 func (e *credentialEphemeral) Renew(ctx context.Context, req ephemeral.RenewRequest, resp *ephemeral.RenewResponse) {
@@ -159,9 +145,7 @@ func (e *credentialEphemeral) Renew(ctx context.Context, req ephemeral.RenewRequ
 		return
 	}
 	resp.Diagnostics.Append(setPrivateLease(ctx, resp.Private, l)...)
-	if l.Renewable(e.data.clock.Now()) {
-		resp.RenewAt = l.ExpiresAt.Add(-window)
-	}
+	resp.RenewAt = l.Decide(e.data.clock.Now(), window).RenewAt
 }
 
 func (e *credentialEphemeral) Close(ctx context.Context, req ephemeral.CloseRequest, resp *ephemeral.CloseResponse) {

@@ -14,7 +14,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
@@ -56,26 +55,34 @@ func (r *credentialResource) Schema(_ context.Context, _ resource.SchemaRequest,
 	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
 	attrs := map[string]schema.Attribute{
 		"id": schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "Lease ID; also the `awsdynamic:lease-id` tag on the IAM user."},
-		"role": schema.SingleNestedAttribute{
-			Required: true, MarkdownDescription: credentialArgDescriptions["role"],
-			Attributes: resourceRoleAttributes(true),
-		},
-		"ttl":                  schema.StringAttribute{Optional: true, MarkdownDescription: credentialArgDescriptions["ttl"], Validators: []validator.String{duration()}},
-		"display_name":         schema.StringAttribute{Optional: true, PlanModifiers: replace, MarkdownDescription: credentialArgDescriptions["display_name"]},
-		"renew_before":         schema.StringAttribute{Optional: true, MarkdownDescription: credentialArgDescriptions["renew_before"], Validators: []validator.String{duration()}},
-		"wait_for_propagation": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(true), MarkdownDescription: credentialArgDescriptions["wait_for_propagation"]},
-		"propagation_timeout":  schema.StringAttribute{Optional: true, MarkdownDescription: credentialArgDescriptions["propagation_timeout"], Validators: []validator.String{duration()}},
-		"role_arn":             schema.StringAttribute{Optional: true, PlanModifiers: replace, MarkdownDescription: credentialArgDescriptions["role_arn"]},
-		"role_session_name":    schema.StringAttribute{Optional: true, PlanModifiers: replace, MarkdownDescription: credentialArgDescriptions["role_session_name"]},
-		"mfa_code":             schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: credentialArgDescriptions["mfa_code"]},
-		"issued_at":            schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "When the lease was issued (RFC 3339)."},
-		"max_expires_at":       schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "The latest the lease can be renewed to (RFC 3339): issue time plus `max_ttl`."},
-		"renewable":            schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the lease can still be extended: `iam_user` leases before their maximum; STS credentials never."},
+	}
+	for _, a := range credentialArgTable {
+		var mods []planmodifier.String
+		if a.replaces {
+			mods = replace
+		}
+		switch a.kind {
+		case argRole:
+			attrs[a.name] = schema.SingleNestedAttribute{Required: true, MarkdownDescription: a.desc, Attributes: resourceRoleAttributes(true)}
+		case argBool: // wait_for_propagation: in state, so its default shows in plans
+			attrs[a.name] = schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(true), MarkdownDescription: a.desc}
+		case argDuration:
+			attrs[a.name] = schema.StringAttribute{Optional: true, PlanModifiers: mods, Sensitive: a.sensitive, MarkdownDescription: a.desc, Validators: []validator.String{duration()}}
+		default:
+			attrs[a.name] = schema.StringAttribute{Optional: true, PlanModifiers: mods, Sensitive: a.sensitive, MarkdownDescription: a.desc}
+		}
+	}
+	for name, a := range map[string]schema.Attribute{
+		"issued_at":      schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "When the lease was issued (RFC 3339)."},
+		"max_expires_at": schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "The latest the lease can be renewed to (RFC 3339): issue time plus `max_ttl`."},
+		"renewable":      schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the lease can still be extended: `iam_user` leases before their maximum; STS credentials never."},
 		"tags_all": schema.MapAttribute{Computed: true, ElementType: types.StringType, PlanModifiers: []planmodifier.Map{mapplanmodifier.UseStateForUnknown()},
 			MarkdownDescription: "The tags of the IAM user besides the lease's own `awsdynamic:*` tags: the provider's `default_tags` under the role's `iam_tags`. A change of either is applied to the live user in place. Empty for STS credentials."},
 		"permissions_boundary_arn": schema.StringAttribute{Computed: true, MarkdownDescription: "The permissions boundary the lease's IAM user carries: " +
 			"the role's `permissions_boundary_arn`, else the provider's `required_permissions_boundary_arn`; empty for none and for the STS kinds. " +
 			"When the provider's required boundary changes, a credential whose user carries another one is replaced."},
+	} {
+		attrs[name] = a
 	}
 	for name, desc := range outputDescriptions {
 		a := schema.StringAttribute{Computed: true, Sensitive: sensitiveOutputs[name], MarkdownDescription: desc}
@@ -108,19 +115,6 @@ func (r *credentialResource) ValidateConfig(ctx context.Context, req resource.Va
 	validateCredentialArgs(ctx, a, r.data, &resp.Diagnostics)
 }
 
-// getArgs reads only the arguments from a config (the outputs are not part of a config's meaning).
-func getArgs(ctx context.Context, cfg tfsdk.Config, a *credentialArgs) diag.Diagnostics {
-	var diags diag.Diagnostics
-	for name, dst := range map[string]any{
-		"role": &a.Role, "ttl": &a.TTL, "display_name": &a.DisplayName, "renew_before": &a.RenewBefore,
-		"wait_for_propagation": &a.WaitForPropagation, "propagation_timeout": &a.PropagationTimeout,
-		"role_arn": &a.RoleARN, "role_session_name": &a.RoleSessionName, "mfa_code": &a.MFACode,
-	} {
-		diags.Append(cfg.GetAttribute(ctx, path.Root(name), dst)...)
-	}
-	return diags
-}
-
 // ModifyPlan decides between keeping the lease, changing it in place and replacing it.
 func (r *credentialResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if !req.Plan.Raw.IsNull() && req.State.Raw.IsNull() && r.data != nil {
@@ -142,7 +136,7 @@ func (r *credentialResource) ModifyPlan(ctx context.Context, req resource.Modify
 	}
 	now := r.data.clock.Now()
 	window, _ := parseKnownDuration(plan.RenewBefore, 0)
-	window = renewWindow(window, l)
+	window = l.RenewWindow(window)
 	if l.Kind == lease.IAMUser && l.AccessKeyID == "" {
 		// The key is gone (see Read): a new credential replaces the user that is left.
 		plan.AccessKeyID, plan.SecretAccessKey = types.StringUnknown(), types.StringUnknown()
@@ -178,7 +172,7 @@ func (r *credentialResource) ModifyPlan(ctx context.Context, req resource.Modify
 	ttlChanged := !plan.TTL.Equal(state.TTL)
 	roleChanged := !plan.Role.Equal(state.Role)
 	switch {
-	case l.NeedsReplacement(now, window):
+	case l.Decide(now, window).Action == lease.Replace:
 		// The tls provider's pattern: an expiry that must move is planned as unknown, and a change to it replaces.
 		plan.ExpiresAt, plan.Env, plan.CredentialProcess = types.StringUnknown(), types.MapUnknown(types.StringType), types.StringUnknown()
 		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("expires_at"))
@@ -229,26 +223,13 @@ func (r *credentialResource) planNewBoundary(ctx context.Context, req resource.M
 
 func (r *credentialResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	ctx = maskSecrets(ctx)
-	if r.data == nil {
-		resp.Diagnostics.AddError("Provider Not Configured", "The awsdynamic provider was not configured before this credential was created.")
-		return
-	}
 	var m credentialModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	role, request, _ := m.request(ctx, &resp.Diagnostics)
-	validateRole(role, request.DisplayName, nil, r.data, path.Root("role"), &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	warnPolicyRisks := checkPolicyRisks(ctx, r.data.issuer, role)
-	role = r.data.withRequiredBoundary(role)
-	l, creds, err := r.data.issuer.Issue(ctx, role, request)
-	warnPolicyRisks(&resp.Diagnostics)
-	if err != nil {
-		issueDiagnostic(&resp.Diagnostics, role.Name, err)
+	l, creds, role, _ := r.data.issue(ctx, m.credentialArgs, &resp.Diagnostics)
+	if l == nil {
 		return
 	}
 	r.store(ctx, &m, l, &creds, &resp.Diagnostics)
@@ -345,8 +326,7 @@ func (r *credentialResource) Read(ctx context.Context, req resource.ReadRequest,
 	}
 	now := r.data.clock.Now()
 	configured, _ := parseKnownDuration(m.RenewBefore, 0)
-	window := renewWindow(configured, l)
-	if l.Due(now, window) && l.Renewable(now) && !l.NeedsReplacement(now, window) {
+	if l.Decide(now, l.RenewWindow(configured)).Action == lease.Renew {
 		if err := r.data.issuer.Renew(ctx, l, l.TTL); err != nil && !errors.Is(err, lease.ErrNotRenewable) {
 			resp.Diagnostics.AddError("Lease Not Renewed", fmt.Sprintf("Lease %s is inside its renewal window but could not be renewed; it still expires at %s.\n\n%s", l.ID, formatTime(l.ExpiresAt), err))
 			return

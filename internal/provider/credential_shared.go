@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
@@ -25,7 +26,6 @@ const privateWindowKey = "renew_before"
 // Defaults of the credential arguments.
 const (
 	DefaultPropagationTimeout = 2 * time.Minute
-	renewWindowDivisor        = 3 // renew_before defaults to a third of the TTL
 )
 
 // credentialArgs are the arguments both credential resources take.
@@ -41,24 +41,61 @@ type credentialArgs struct {
 	MFACode            types.String `tfsdk:"mfa_code"`
 }
 
-// credentialArgDescriptions documents the arguments once for both schemas.
-var credentialArgDescriptions = map[string]string{
-	"role": "The role to issue from: `role = awsdynamic_role.deploy` passes the whole role resource (its `id` is " +
-		"dropped), or write the role's arguments as an object literal.",
-	"ttl": "Lease TTL as a Go duration (`\"2h\"`). For `iam_user`: default the role's `default_ttl`, then the provider's, " +
-		"capped at the role's (or provider's) `max_ttl`; changing it renews the lease with the new TTL, without new keys. " +
-		"For the STS kinds: default the role's `default_sts_ttl`, then 1h, capped at `max_sts_ttl` and AWS's range " +
-		"(15m–12h for `assumed_role`, 15m–36h otherwise); changing it replaces the credential.",
-	"display_name": "Fed to the username template as `.DisplayName`, e.g. the pipeline or person the credential is for.",
-	"renew_before": "Renewal window as a Go duration: a refresh (or, for the ephemeral resource, Terraform's renew " +
-		"call) inside this window before expiry renews the lease. Default: a third of the TTL.",
-	"wait_for_propagation": "Wait until the new key authenticates (sts:GetCallerIdentity with it succeeds several " +
-		"times in a row) before handing it out, so the first use does not fail on IAM's eventual consistency. Default `true`.",
-	"propagation_timeout": "How long to wait for the new key to authenticate, as a Go duration. Default `\"2m\"`. " +
-		"If it never does, the credential is revoked and the apply fails.",
-	"role_arn":          "For `assumed_role`: which of the role's `role_arns` to assume. Required when it has several.",
-	"role_session_name": "For `assumed_role` and `federation_token`: the session (or federated user) name. Default from the username template.",
-	"mfa_code":          "For `session_token` with `mfa_serial_number`: the current 6-digit MFA code.",
+// credentialArg is one argument of both credential resources: the table below is the one place they are listed
+// (besides credentialArgs' fields, which the framework needs); the schemas and getArgs are built from it.
+type credentialArg struct {
+	name string
+	kind credentialArgKind
+	// sensitive: never shown in plan output; replaces: on the managed resource, a change issues a new credential.
+	sensitive, replaces bool
+	field               func(*credentialArgs) any // where getArgs puts the value
+	desc                string
+}
+
+type credentialArgKind int
+
+const (
+	argString   credentialArgKind = iota
+	argDuration                   // a string holding a Go duration, validated at plan
+	argBool
+	argRole // the nested role object, whose attributes each resource builds itself
+)
+
+var credentialArgTable = []credentialArg{
+	{name: "role", kind: argRole, field: func(a *credentialArgs) any { return &a.Role },
+		desc: "The role to issue from: `role = awsdynamic_role.deploy` passes the whole role resource (its `id` is " +
+			"dropped), or write the role's arguments as an object literal."},
+	{name: "ttl", kind: argDuration, field: func(a *credentialArgs) any { return &a.TTL },
+		desc: "Lease TTL as a Go duration (`\"2h\"`). For `iam_user`: default the role's `default_ttl`, then the provider's, " +
+			"capped at the role's (or provider's) `max_ttl`; changing it renews the lease with the new TTL, without new keys. " +
+			"For the STS kinds: default the role's `default_sts_ttl`, then 1h, capped at `max_sts_ttl` and AWS's range " +
+			"(15m–12h for `assumed_role`, 15m–36h otherwise); changing it replaces the credential."},
+	{name: "display_name", kind: argString, replaces: true, field: func(a *credentialArgs) any { return &a.DisplayName },
+		desc: "Fed to the username template as `.DisplayName`, e.g. the pipeline or person the credential is for."},
+	{name: "renew_before", kind: argDuration, field: func(a *credentialArgs) any { return &a.RenewBefore },
+		desc: "Renewal window as a Go duration: a refresh (or, for the ephemeral resource, Terraform's renew " +
+			"call) inside this window before expiry renews the lease. Default: a third of the TTL."},
+	{name: "wait_for_propagation", kind: argBool, field: func(a *credentialArgs) any { return &a.WaitForPropagation },
+		desc: "Wait until the new key authenticates (sts:GetCallerIdentity with it succeeds several " +
+			"times in a row) before handing it out, so the first use does not fail on IAM's eventual consistency. Default `true`."},
+	{name: "propagation_timeout", kind: argDuration, field: func(a *credentialArgs) any { return &a.PropagationTimeout },
+		desc: "How long to wait for the new key to authenticate, as a Go duration. Default `\"2m\"`. " +
+			"If it never does, the credential is revoked and the apply fails."},
+	{name: "role_arn", kind: argString, replaces: true, field: func(a *credentialArgs) any { return &a.RoleARN },
+		desc: "For `assumed_role`: which of the role's `role_arns` to assume. Required when it has several."},
+	{name: "role_session_name", kind: argString, replaces: true, field: func(a *credentialArgs) any { return &a.RoleSessionName },
+		desc: "For `assumed_role` and `federation_token`: the session (or federated user) name. Default from the username template."},
+	{name: "mfa_code", kind: argString, sensitive: true, field: func(a *credentialArgs) any { return &a.MFACode },
+		desc: "For `session_token` with `mfa_serial_number`: the current 6-digit MFA code."},
+}
+
+// getArgs reads only the arguments from a config (the outputs are not part of a config's meaning).
+func getArgs(ctx context.Context, cfg tfsdk.Config, a *credentialArgs) diag.Diagnostics {
+	var diags diag.Diagnostics
+	for _, arg := range credentialArgTable {
+		diags.Append(cfg.GetAttribute(ctx, path.Root(arg.name), arg.field(a))...)
+	}
+	return diags
 }
 
 // request converts the arguments into an engine request and its role, validating what plan could not know.
@@ -77,14 +114,6 @@ func (a credentialArgs) request(ctx context.Context, diags *diag.Diagnostics) (l
 	req.PropagationTimeout, _ = parseKnownDuration(a.PropagationTimeout, DefaultPropagationTimeout)
 	window, _ := parseKnownDuration(a.RenewBefore, 0)
 	return role, req, window
-}
-
-// renewWindow is the effective renew_before of a lease.
-func renewWindow(configured time.Duration, l *lease.Lease) time.Duration {
-	if configured > 0 {
-		return configured
-	}
-	return l.TTL / renewWindowDivisor
 }
 
 // validateCredentialArgs is the plan-time check shared by both credential resources.
@@ -244,4 +273,28 @@ func privateLease(ctx context.Context, p privateGetter, diags *diag.Diagnostics)
 		return nil
 	}
 	return l
+}
+
+// issue is what Create and Open do alike: turn the arguments into the role (with the provider's required boundary)
+// and request, check the role as plan did, warn about what its policies let a holder keep past expiry, and issue.
+// It returns the role as issued; a nil lease means diags say why nothing was issued.
+func (data *providerData) issue(ctx context.Context, a credentialArgs, diags *diag.Diagnostics) (*lease.Lease, lease.Credentials, lease.Role, time.Duration) {
+	if data == nil {
+		diags.AddError("Provider Not Configured", "The awsdynamic provider was not configured before this credential was issued.")
+		return nil, lease.Credentials{}, lease.Role{}, 0
+	}
+	role, request, window := a.request(ctx, diags)
+	validateRole(role, request.DisplayName, nil, data, path.Root("role"), diags)
+	if diags.HasError() {
+		return nil, lease.Credentials{}, role, 0
+	}
+	warnPolicyRisks := checkPolicyRisks(ctx, data.issuer, role)
+	role = data.withRequiredBoundary(role)
+	l, creds, err := data.issuer.Issue(ctx, role, request)
+	warnPolicyRisks(diags)
+	if err != nil {
+		issueDiagnostic(diags, role.Name, err)
+		return nil, lease.Credentials{}, role, 0
+	}
+	return l, creds, role, l.RenewWindow(window)
 }

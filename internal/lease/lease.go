@@ -14,6 +14,10 @@ const (
 	TagRole      = "awsdynamic:role"
 	TagExpiresAt = "awsdynamic:expires-at"
 
+	// Audit tags (see audit.go): who issued the user (the root identity's ARN) and from where (the CI run).
+	TagIssuedBy   = "awsdynamic:issued-by"
+	TagIssuedFrom = "awsdynamic:issued-from"
+
 	// LeaseTagCount is how many of the user's 50 tags the engine itself uses.
 	LeaseTagCount = 3
 )

@@ -1,0 +1,202 @@
+package provider_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest"
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/provider"
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/revokecmd"
+)
+
+// runRevoke runs the binary's `revoke` subcommand against moto as the root identity, and fails the test unless it
+// exits 0.
+func runRevoke(t *testing.T, args ...string) string {
+	t.Helper()
+	t.Setenv("AWS_ACCESS_KEY_ID", acctest.RootAccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", acctest.RootSecretKey)
+	t.Setenv("AWS_REGION", acctest.Region)
+	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	var out, errOut bytes.Buffer
+	args = append(args, "--iam-endpoint", acctest.Moto.URL, "--sts-endpoint", acctest.Moto.URL)
+	if code := revokecmd.Run(context.Background(), args, &out, &errOut); code != revokecmd.ExitOK {
+		t.Fatalf("revoke %v: exit %d\n%s%s", args, code, out.String(), errOut.String())
+	}
+	return out.String()
+}
+
+// After an emergency `revoke --role`, a managed credential of the role is found gone at refresh and issued again;
+// a credential of another role is not touched.
+func TestAccOperations_emergencyRevokeThenRefreshReissues(t *testing.T) {
+	acctest.Reset(t)
+	config := acctest.ProviderBlock("") + `
+resource "awsdynamic_role" "deploy" {
+  name            = "deploy"
+  credential_type = "iam_user"
+  policy_arns     = ["` + readOnly + `"]
+}
+
+resource "awsdynamic_role" "other" {
+  name            = "other"
+  credential_type = "iam_user"
+  policy_arns     = ["` + readOnly + `"]
+}
+
+resource "awsdynamic_credential" "ci" {
+  role = awsdynamic_role.deploy
+}
+
+resource "awsdynamic_credential" "other" {
+  role = awsdynamic_role.other
+}
+`
+	old, otherOld := attrCapture{}, attrCapture{}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
+		CheckDestroy:             checkNoUsersUnder("/"),
+		Steps: []resource.TestStep{
+			{Config: config, Check: resource.ComposeAggregateTestCheckFunc(
+				old.save(credAddr, "id", "iam_user_name", "access_key_id"),
+				otherOld.save("awsdynamic_credential.other", "id", "iam_user_name", "access_key_id"),
+			)},
+			{
+				PreConfig: func() {
+					out := runRevoke(t, "--role", "deploy")
+					if !strings.Contains(out, "revoked "+old["iam_user_name"]) || !strings.Contains(out, "revoked 1, failed 0") {
+						t.Fatalf("revoke --role deploy did not revoke %s:\n%s", old["iam_user_name"], out)
+					}
+				},
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(credAddr, plancheck.ResourceActionCreate),
+					plancheck.ExpectResourceAction("awsdynamic_credential.other", plancheck.ResourceActionNoop),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					old.changed(credAddr, "id", "iam_user_name", "access_key_id"),
+					otherOld.same("awsdynamic_credential.other", "id", "iam_user_name", "access_key_id"),
+					checkIssuedUser(credAddr, wantUser{Role: "deploy", PolicyARNs: []string{readOnly}}),
+				),
+			},
+		},
+	})
+}
+
+// objectWith is a value of typ with the given attributes set and every other attribute null.
+func objectWith(t *testing.T, typ tftypes.Type, set map[string]tftypes.Value) tftypes.Value {
+	t.Helper()
+	obj, ok := typ.(tftypes.Object)
+	if !ok {
+		t.Fatalf("%s is not an object type", typ)
+	}
+	vals := map[string]tftypes.Value{}
+	for name, at := range obj.AttributeTypes {
+		if v, ok := set[name]; ok {
+			vals[name] = v
+			continue
+		}
+		vals[name] = tftypes.NewValue(at, nil)
+	}
+	for name := range set {
+		if _, ok := obj.AttributeTypes[name]; !ok {
+			t.Fatalf("%s has no attribute %q", typ, name)
+		}
+	}
+	return tftypes.NewValue(obj, vals)
+}
+
+func dynamicValue(t *testing.T, v tftypes.Value) *tfprotov6.DynamicValue {
+	t.Helper()
+	dv, err := tfprotov6.NewDynamicValue(v.Type(), v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &dv
+}
+
+func diagsText(ds []*tfprotov6.Diagnostic) string {
+	var b strings.Builder
+	for _, d := range ds {
+		fmt.Fprintf(&b, "%v: %s: %s\n", d.Severity, d.Summary, d.Detail)
+	}
+	return b.String()
+}
+
+// An ephemeral credential revoked by `revoke` while its run lasts closes without any diagnostic: the lease is
+// already gone, which is what Close wanted. Terraform cannot be paused between an ephemeral resource's open and its
+// close, so this test speaks the plugin protocol to the provider itself, as Terraform does: configure, open, run
+// `revoke --role` from outside, close.
+func TestAccOperations_ephemeralCloseAfterEmergencyRevokeIsQuiet(t *testing.T) {
+	acctest.Reset(t)
+	ctx := context.Background()
+	srv, err := acctest.Factories(provider.Options{})["awsdynamic"]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	schemas, err := srv.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
+	if err != nil || len(schemas.Diagnostics) > 0 {
+		t.Fatalf("schema: %v %s", err, diagsText(schemas.Diagnostics))
+	}
+	str := func(s string) tftypes.Value { return tftypes.NewValue(tftypes.String, s) }
+	ptyp := schemas.Provider.ValueType().(tftypes.Object)
+	endpointsType := ptyp.AttributeTypes["endpoints"]
+	if l, ok := endpointsType.(tftypes.List); ok { // a block: a list of one
+		endpointsType = l.ElementType
+		ptyp.AttributeTypes["endpoints"] = l
+	}
+	endpoints := objectWith(t, endpointsType, map[string]tftypes.Value{"iam": str(acctest.Moto.URL), "sts": str(acctest.Moto.URL)})
+	var endpointsValue tftypes.Value
+	switch et := ptyp.AttributeTypes["endpoints"].(type) {
+	case tftypes.List:
+		endpointsValue = tftypes.NewValue(et, []tftypes.Value{endpoints})
+	default:
+		endpointsValue = endpoints
+	}
+	conf, err := srv.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{TerraformVersion: "1.10.0", Config: dynamicValue(t, objectWith(t, ptyp, map[string]tftypes.Value{
+		"access_key": str(acctest.RootAccessKey), "secret_key": str(acctest.RootSecretKey), "region": str(acctest.Region), "endpoints": endpointsValue,
+	}))})
+	if err != nil || len(conf.Diagnostics) > 0 {
+		t.Fatalf("configure: %v %s", err, diagsText(conf.Diagnostics))
+	}
+
+	etyp := schemas.EphemeralResourceSchemas["awsdynamic_credential"].ValueType().(tftypes.Object)
+	role := objectWith(t, etyp.AttributeTypes["role"], map[string]tftypes.Value{
+		"name": str("deploy"), "credential_type": str("iam_user"),
+		"policy_arns": tftypes.NewValue(tftypes.Set{ElementType: tftypes.String}, []tftypes.Value{str(readOnly)}),
+	})
+	open, err := srv.OpenEphemeralResource(ctx, &tfprotov6.OpenEphemeralResourceRequest{TypeName: "awsdynamic_credential",
+		Config: dynamicValue(t, objectWith(t, etyp, map[string]tftypes.Value{"role": role}))})
+	if err != nil || len(open.Diagnostics) > 0 {
+		t.Fatalf("open: %v %s", err, diagsText(open.Diagnostics))
+	}
+	users, err := usersUnder(ctx, "/")
+	if err != nil || len(users) != 1 {
+		t.Fatalf("after open, users %v (%v), want the lease's one", users, err)
+	}
+
+	out := runRevoke(t, "--role", "deploy")
+	if !strings.Contains(out, "revoked "+users[0]) {
+		t.Fatalf("revoke --role deploy did not revoke %s:\n%s", users[0], out)
+	}
+
+	closed, err := srv.CloseEphemeralResource(ctx, &tfprotov6.CloseEphemeralResourceRequest{TypeName: "awsdynamic_credential", Private: open.Private})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(closed.Diagnostics) > 0 {
+		t.Errorf("closing a credential already revoked says:\n%s", diagsText(closed.Diagnostics))
+	}
+	if users, err := usersUnder(ctx, "/"); err != nil || len(users) != 0 {
+		t.Errorf("after close, users %v (%v), want none", users, err)
+	}
+}

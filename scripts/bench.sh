@@ -382,6 +382,9 @@ w(f"| revoke, moto's 500 for ListServiceSpecificCredentials retried (not AWS) | 
 b = "BenchmarkRenew"
 w(f"| renew | any | {g(b, 'ns/op', scale=1e-6)} | {gn(b, 'calls/op')} | {gn(b, 'round-trips/op')} (2: tag, then guard) | "
   f"{g(b, 'slowest-call-ms/op')} | {gn(b, 'new-conns/op')} | | |")
+b = "BenchmarkRefresh"
+w(f"| refresh (user, key's last use, guard) | any | {g(b, 'ns/op', scale=1e-6)} | {gn(b, 'calls/op')} | {gn(b, 'round-trips/op')} (1) | "
+  f"{g(b, 'slowest-call-ms/op')} | {gn(b, 'new-conns/op')} | | |")
 w("")
 i1, i10 = bench.get("BenchmarkIssue/arns=1", {}), bench.get("BenchmarkIssue/arns=10", {})
 if "ns/op" in i1 and "ns/op" in i10:

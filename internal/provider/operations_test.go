@@ -5,15 +5,22 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest"
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/lease"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/provider"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/revokecmd"
 )
@@ -199,4 +206,70 @@ func TestAccOperations_ephemeralCloseAfterEmergencyRevokeIsQuiet(t *testing.T) {
 	if users, err := usersUnder(ctx, "/"); err != nil || len(users) != 0 {
 		t.Errorf("after close, users %v (%v), want none", users, err)
 	}
+}
+
+// Refresh reads the key's last use (null until the first use) and answers a guard that another principal removed:
+// it is put back, dated the lease's expiry, and the plan stays empty.
+func TestAccOperations_refreshSeesUseAndPutsBackTheGuard(t *testing.T) {
+	acctest.Reset(t)
+	config := acctest.ProviderBlock("") + `
+resource "awsdynamic_role" "deploy" {
+  name            = "deploy"
+  credential_type = "iam_user"
+  policy_arns     = ["` + readOnly + `"]
+}
+
+resource "awsdynamic_credential" "ci" {
+  role = awsdynamic_role.deploy
+}
+`
+	got := attrCapture{}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
+		CheckDestroy:             checkNoUsersUnder("/"),
+		Steps: []resource.TestStep{
+			{Config: config, Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckNoResourceAttr(credAddr, "last_used_at"),
+				resource.TestCheckNoResourceAttr(credAddr, "last_used_service"),
+				resource.TestCheckNoResourceAttr(credAddr, "last_used_region"),
+				got.save(credAddr, "id", "iam_user_name", "iam_user_arn", "access_key_id", "secret_access_key", "expires_at"),
+			)},
+			{
+				PreConfig: func() {
+					// A use of the key (moto records it as AWS does), then another principal deletes the guard.
+					if err := keyAnswersAs(got["access_key_id"], got["secret_access_key"], got["iam_user_arn"]); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := acctest.IAM().DeleteUserPolicy(context.Background(), &iam.DeleteUserPolicyInput{
+						UserName: aws.String(got["iam_user_name"]), PolicyName: aws.String(lease.GuardPolicyName)}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(credAddr, plancheck.ResourceActionNoop),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					got.same(credAddr, "id", "access_key_id"),
+					resource.TestMatchResourceAttr(credAddr, "last_used_at", regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)),
+					resource.TestCheckResourceAttr(credAddr, "last_used_service", "sts"),
+					resource.TestCheckResourceAttr(credAddr, "last_used_region", acctest.Region),
+					func(*terraform.State) error {
+						u, err := readUser(context.Background(), got["iam_user_name"])
+						if err != nil {
+							return err
+						}
+						exp, err := u.guardExpiry()
+						if err != nil {
+							return fmt.Errorf("the guard was not put back: %w", err)
+						}
+						if want := got["expires_at"]; exp.UTC().Format(time.RFC3339) != want {
+							return fmt.Errorf("the guard put back enforces %s, want the lease's %s", exp, want)
+						}
+						return nil
+					},
+				),
+			},
+		},
+	})
 }

@@ -122,6 +122,8 @@ func (i *Issuer) Presence(ctx context.Context, l *Lease) (Presence, error) {
 		case g.UserARN == "" && l.UserID != "":
 			// A lease with a user ID was issued by a provider that writes all three statements.
 			p.GuardProblem = fmt.Sprintf("the expiry guard policy %s lacks the statements that keep the key from changing its own user", GuardPolicyName)
+		case !g.Network.Equal(l.Network):
+			p.GuardProblem = fmt.Sprintf("the expiry guard policy %s does not allow the lease's networks (it allows %s, the lease %s)", GuardPolicyName, g.Network, l.Network)
 		case !g.ExpiresAt.Equal(l.ExpiresAt.UTC().Truncate(time.Second)):
 			p.Guard = g
 			p.GuardProblem = fmt.Sprintf("the expiry guard policy %s enforces %s, not the lease's %s", GuardPolicyName, formatExpiry(g.ExpiresAt), formatExpiry(l.ExpiresAt))
@@ -182,7 +184,7 @@ func (i *Issuer) RepairGuard(ctx context.Context, l *Lease, p Presence) (string,
 		return "", fmt.Errorf("%s, and the lease records no ARN for IAM user %q, which its guard needs", p.GuardProblem, l.UserName)
 	}
 	_, err := i.iam.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(l.UserName), PolicyName: aws.String(GuardPolicyName),
-		PolicyDocument: aws.String(GuardDocument(l.ExpiresAt, l.UserARN))})
+		PolicyDocument: aws.String(l.guardDocument(l.ExpiresAt))})
 	if err != nil {
 		return "", fmt.Errorf("%s, and putting it back failed: %w", p.GuardProblem, awsError(err))
 	}

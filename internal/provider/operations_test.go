@@ -273,3 +273,154 @@ resource "awsdynamic_credential" "ci" {
 		},
 	})
 }
+
+// Every issued user carries who issued it and, in CI, the run (here GitHub Actions' variables, set for the test;
+// the token never reaches a tag); audit_tags = false leaves both out. Two runs: the CLIs attach one in-process
+// provider for every configuration of it, so a second, aliased provider block would configure the first again.
+func TestAccOperations_auditTags(t *testing.T) {
+	for k, v := range map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "acme/infra", "GITHUB_RUN_ID": "42", "GITHUB_RUN_ATTEMPT": "1",
+		"GITHUB_TOKEN": "ghs_notatag", "GITLAB_CI": "", "CIRCLECI": ""} {
+		t.Setenv(k, v)
+	}
+	config := func(extra string) string {
+		return acctest.ProviderBlock(extra) + `
+resource "awsdynamic_role" "deploy" {
+  name            = "deploy"
+  credential_type = "iam_user"
+  policy_arns     = ["` + readOnly + `"]
+}
+
+resource "awsdynamic_credential" "ci" {
+  role = awsdynamic_role.deploy
+}
+`
+	}
+	tagsOf := func(s *terraform.State) (map[string]string, error) {
+		a, err := stateAttrs(s, credAddr)
+		if err != nil {
+			return nil, err
+		}
+		u, err := readUser(context.Background(), a["iam_user_name"])
+		if err != nil {
+			return nil, err
+		}
+		return u.Tags, nil
+	}
+	acctest.Reset(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
+		CheckDestroy:             checkNoUsersUnder("/"),
+		Steps: []resource.TestStep{{
+			Config: config(""),
+			Check: func(s *terraform.State) error {
+				tags, err := tagsOf(s)
+				if err != nil {
+					return err
+				}
+				if got, want := tags[lease.TagIssuedBy], rootARN(); got != want {
+					return fmt.Errorf("%s is %q, want the root identity %q; tags %v", lease.TagIssuedBy, got, want, tags)
+				}
+				if got, want := tags[lease.TagIssuedFrom], "github-actions:acme/infra/runs/42/attempts/1"; got != want {
+					return fmt.Errorf("%s is %q, want %q", lease.TagIssuedFrom, got, want)
+				}
+				for k, v := range tags {
+					if strings.Contains(v, "ghs_") {
+						return fmt.Errorf("tag %s holds the CI token: %q", k, v)
+					}
+				}
+				return nil
+			},
+		}},
+	})
+	acctest.Reset(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
+		CheckDestroy:             checkNoUsersUnder("/"),
+		Steps: []resource.TestStep{{
+			Config: config("  audit_tags = false"),
+			Check: func(s *terraform.State) error {
+				tags, err := tagsOf(s)
+				if err != nil {
+					return err
+				}
+				for _, k := range []string{lease.TagIssuedBy, lease.TagIssuedFrom} {
+					if _, ok := tags[k]; ok {
+						return fmt.Errorf("audit_tags = false, yet the user is tagged %v", tags)
+					}
+				}
+				return nil
+			},
+		}},
+	})
+}
+
+// A role bound to networks puts the Deny into the guard AWS holds; changing the networks rewrites the guard in place
+// on the live credential (same user, same key); a malformed entry is refused at plan, naming the attribute. moto
+// stores the guard but does not evaluate its conditions (internal/acctest/moto/README.md): what the statement denies
+// is proven by the engine's evaluator (TestGuardProof_NetworkStatementDeniesOnlyOtherNetworks); here, that the
+// provider writes and changes it.
+func TestAccOperations_allowedNetworks(t *testing.T) {
+	acctest.Reset(t)
+	config := func(networks string) string {
+		return acctest.ProviderBlock("") + `
+resource "awsdynamic_role" "deploy" {
+  name            = "deploy"
+  credential_type = "iam_user"
+  policy_arns     = ["` + readOnly + `"]
+` + networks + `
+}
+
+resource "awsdynamic_credential" "ci" {
+  role = awsdynamic_role.deploy
+}
+`
+	}
+	guardNetwork := func(want lease.NetworkBinding) resource.TestCheckFunc {
+		return func(s *terraform.State) error {
+			a, err := stateAttrs(s, credAddr)
+			if err != nil {
+				return err
+			}
+			u, err := readUser(context.Background(), a["iam_user_name"])
+			if err != nil {
+				return err
+			}
+			g, err := lease.ReadGuard(u.Inline[lease.GuardPolicyName])
+			if err != nil {
+				return err
+			}
+			if !g.Network.Equal(want) {
+				return fmt.Errorf("the guard allows %s, want %s", g.Network, want)
+			}
+			return nil
+		}
+	}
+	first := lease.NetworkBinding{SourceIPs: []string{"203.0.113.0/24"}, SourceVPCs: []string{"vpc-0123456789abcdef0"}}
+	second := lease.NetworkBinding{VPCEndpoints: []string{"vpce-1a2b3c4d"}}
+	got := attrCapture{}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
+		CheckDestroy:             checkNoUsersUnder("/"),
+		Steps: []resource.TestStep{
+			{
+				Config:      config(`  allowed_source_ips = ["203.0.113.0/33"]` + "\n" + `  allowed_vpc_endpoints = ["vpc-1a2b3c4d"]`),
+				ExpectError: regexp.MustCompile(`(?s)Invalid Allowed Network.*allowed_source_ips.*203\.0\.113\.0/33`),
+			},
+			{
+				Config: config(`  allowed_source_ips  = ["203.0.113.0/24"]` + "\n" + `  allowed_source_vpcs = ["vpc-0123456789abcdef0"]`),
+				Check:  resource.ComposeAggregateTestCheckFunc(guardNetwork(first), got.save(credAddr, "id", "iam_user_name", "access_key_id")),
+			},
+			{
+				Config: config(`  allowed_vpc_endpoints = ["vpce-1a2b3c4d"]`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(credAddr, plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(guardNetwork(second), got.same(credAddr, "id", "iam_user_name", "access_key_id")),
+			},
+			{
+				Config: config(""),
+				Check:  resource.ComposeAggregateTestCheckFunc(guardNetwork(lease.NetworkBinding{}), got.same(credAddr, "id", "access_key_id")),
+			},
+		},
+	})
+}

@@ -285,7 +285,7 @@ func tagMap(n int) string {
 // oversizeDocument fits IAM's 2,048 characters alone, but not beside even the smallest expiry guard.
 func oversizeDocument() string {
 	var actions []string
-	for i := 0; len(strings.Join(actions, `","`)) < 2048-lease.GuardSize("aws", "/", "x"); i++ {
+	for i := 0; len(strings.Join(actions, `","`)) < 2048-lease.GuardSize("aws", "/", "x", lease.NetworkBinding{}); i++ {
 		actions = append(actions, fmt.Sprintf("s3:GetObjectVersion%03d", i))
 	}
 	return `jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = ["` + strings.Join(actions, `", "`) + `"], Resource = "*" }] })`

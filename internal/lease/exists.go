@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -122,13 +123,18 @@ func (i *Issuer) Presence(ctx context.Context, l *Lease) (Presence, error) {
 		case g.UserARN == "" && l.UserID != "":
 			// A lease with a user ID was issued by a provider that writes all three statements.
 			p.GuardProblem = fmt.Sprintf("the expiry guard policy %s lacks the statements that keep the key from changing its own user", GuardPolicyName)
-		case !g.Network.Equal(l.Network):
-			p.GuardProblem = fmt.Sprintf("the expiry guard policy %s does not allow the lease's networks (it allows %s, the lease %s)", GuardPolicyName, g.Network, l.Network)
-		case !g.ExpiresAt.Equal(l.ExpiresAt.UTC().Truncate(time.Second)):
-			p.Guard = g
-			p.GuardProblem = fmt.Sprintf("the expiry guard policy %s enforces %s, not the lease's %s", GuardPolicyName, formatExpiry(g.ExpiresAt), formatExpiry(l.ExpiresAt))
 		default:
 			p.Guard = g
+			var problems []string
+			if !g.ExpiresAt.Equal(l.ExpiresAt.UTC().Truncate(time.Second)) {
+				problems = append(problems, fmt.Sprintf("enforces %s, not the lease's %s", formatExpiry(g.ExpiresAt), formatExpiry(l.ExpiresAt)))
+			}
+			if !g.Network.Equal(l.Network) {
+				problems = append(problems, fmt.Sprintf("does not allow the lease's networks (it allows %s, the lease %s)", g.Network, l.Network))
+			}
+			if len(problems) > 0 {
+				p.GuardProblem = fmt.Sprintf("the expiry guard policy %s %s", GuardPolicyName, strings.Join(problems, " and "))
+			}
 		}
 	}
 	return p, nil
@@ -176,12 +182,21 @@ func (i *Issuer) RepairGuard(ctx context.Context, l *Lease, p Presence) (string,
 	if p.GuardProblem == "" || !p.User || l.Kind != IAMUser {
 		return "", nil
 	}
-	if !p.Guard.ExpiresAt.IsZero() && p.Guard.ExpiresAt.Before(l.ExpiresAt) {
-		l.ExpiresAt = p.Guard.ExpiresAt
-		return fmt.Sprintf("%s; the lease now says the guard's date, %s, and is replaced once it has passed.", p.GuardProblem, formatExpiry(l.ExpiresAt)), nil
-	}
 	if l.UserARN == "" {
 		return "", fmt.Errorf("%s, and the lease records no ARN for IAM user %q, which its guard needs", p.GuardProblem, l.UserName)
+	}
+	if !p.Guard.ExpiresAt.IsZero() && p.Guard.ExpiresAt.Before(l.ExpiresAt) {
+		l.ExpiresAt = p.Guard.ExpiresAt
+		did := fmt.Sprintf("%s; the lease now says the guard's date, %s, and is replaced once it has passed.", p.GuardProblem, formatExpiry(l.ExpiresAt))
+		if p.Guard.Network.Equal(l.Network) {
+			return did, nil
+		}
+		// The earlier date stays; the lease's networks go back with it.
+		if _, err := i.iam.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(l.UserName), PolicyName: aws.String(GuardPolicyName),
+			PolicyDocument: aws.String(l.guardDocument(l.ExpiresAt))}); err != nil {
+			return "", fmt.Errorf("%s, and putting the lease's networks back failed: %w", p.GuardProblem, awsError(err))
+		}
+		return did + " The guard was put back with the lease's networks.", nil
 	}
 	_, err := i.iam.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(l.UserName), PolicyName: aws.String(GuardPolicyName),
 		PolicyDocument: aws.String(l.guardDocument(l.ExpiresAt))})

@@ -239,6 +239,22 @@ func TestNetwork_GuardFromAWSAfterIssueRenewAndUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertNetworkBound(t, e.inlinePolicy(l2.UserName, GuardPolicyName), l2.ExpiresAt)
+
+	// A guard cut earlier and stripped of the networks: the earlier date stays, the networks come back.
+	earlier := l2.ExpiresAt.Add(-10 * time.Minute)
+	if _, err := e.iam.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(l2.UserName), PolicyName: aws.String(GuardPolicyName),
+		PolicyDocument: aws.String(GuardDocument(earlier, l2.UserARN))}); err != nil {
+		t.Fatal(err)
+	}
+	if p, err = is.Presence(ctx, l2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := is.RepairGuard(ctx, l2, p); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.inlinePolicy(l2.UserName, GuardPolicyName); !l2.ExpiresAt.Equal(earlier) || got != GuardDocumentFor(earlier, l2.UserARN, testNetwork) {
+		t.Errorf("lease expiry %s (want %s), guard\n%s", l2.ExpiresAt, earlier, got)
+	}
 }
 
 func (r Role) withoutNetwork() Role { r.Network = NetworkBinding{}; return r }

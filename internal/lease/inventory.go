@@ -55,8 +55,8 @@ type LeaseInfo struct {
 }
 
 // Inventory lists the leases under the path, each classified as the sweep classifies it (live, expired,
-// half-created, tampered) and with its keys' last use. A live user holding more than one access key is tampered:
-// an issue makes exactly one. Users without a lease tag are not listed. Errors reading one user are returned
+// half-created, tampered) and with its keys' last use. A live user holding more than one access key, or a console
+// password, is tampered: an issue makes exactly one key and no password. Users without a lease tag are not listed. Errors reading one user are returned
 // joined, after every other user was listed.
 func (i *Issuer) Inventory(ctx context.Context, o InventoryOptions) ([]LeaseInfo, error) {
 	if err := (SweepOptions{PathPrefix: o.PathPrefix, Grace: time.Nanosecond}).Validate(); err != nil {
@@ -124,13 +124,33 @@ func (i *Issuer) inventoryUser(ctx context.Context, u iamUser, o InventoryOption
 		t := c.Guard.ExpiresAt
 		info.ExpiresAt = &t
 	}
-	keys, err := i.keyUses(ctx, u.name)
+	var keys []KeyUse
+	var console bool
+	err = concurrently(
+		func() (err error) { keys, err = i.keyUses(ctx, u.name); return err },
+		func() error {
+			_, err := i.iam.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String(u.name)})
+			switch {
+			case IsNoSuchEntity(err):
+				return nil
+			case err != nil:
+				return fmt.Errorf("reading the login profile of IAM user %q: %w", u.name, awsError(err))
+			}
+			console = true
+			return nil
+		},
+	)
 	if err != nil {
 		return LeaseInfo{}, false, err
 	}
 	info.AccessKeys = keys
-	if len(keys) > 1 && info.State == StateLive {
-		info.State, info.Reason = StateTampered, fmt.Sprintf("it holds %d access keys; an issue makes one", len(keys))
+	if info.State == StateLive {
+		switch {
+		case len(keys) > 1:
+			info.State, info.Reason = StateTampered, fmt.Sprintf("it holds %d access keys; an issue makes one", len(keys))
+		case console:
+			info.State, info.Reason = StateTampered, "it has a console password (login profile); no issue makes one"
+		}
 	}
 	return info, true, nil
 }

@@ -58,6 +58,14 @@ func TestInventory_ClassifiesEveryLeaseAndReadsLastUse(t *testing.T) {
 	if _, err := e.iam.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(twoKeys.UserName)}); err != nil {
 		t.Fatal(err)
 	}
+	// And gave this one a console password.
+	console, _, err := is.Issue(ctx, deploy, Request{TTL: 2 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.iam.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String(console.UserName), Password: aws.String("Not-a-real-1-password")}); err != nil {
+		t.Fatal(err)
+	}
 	half := "awsdyn-half-created"
 	if _, err := e.iam.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(half), Path: aws.String(DefaultUserPath),
 		Tags: []types.Tag{{Key: aws.String(TagLeaseID), Value: aws.String("lease-half")}, {Key: aws.String(TagRole), Value: aws.String("deploy")}}}); err != nil {
@@ -80,7 +88,7 @@ func TestInventory_ClassifiesEveryLeaseAndReadsLastUse(t *testing.T) {
 		got[l.UserName] = l
 	}
 	want := map[string]LeaseState{expired.UserName: StateExpired, live.UserName: StateLive, tampered.UserName: StateTampered,
-		twoKeys.UserName: StateTampered, half: StateHalfCreated, otherLease.UserName: StateLive}
+		twoKeys.UserName: StateTampered, console.UserName: StateTampered, half: StateHalfCreated, otherLease.UserName: StateLive}
 	if len(got) != len(want) {
 		t.Errorf("inventory lists %d users, want %d (not-a-lease has no lease tag): %+v", len(got), len(want), all)
 	}
@@ -108,8 +116,8 @@ func TestInventory_ClassifiesEveryLeaseAndReadsLastUse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(deployOnly) != 5 {
-		t.Errorf("--role deploy lists %d leases, want 5", len(deployOnly))
+	if len(deployOnly) != 6 {
+		t.Errorf("--role deploy lists %d leases, want 6", len(deployOnly))
 	}
 	one, err := is.Inventory(ctx, InventoryOptions{PathPrefix: DefaultUserPath, LeaseID: otherLease.ID})
 	if err != nil {

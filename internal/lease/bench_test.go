@@ -143,6 +143,33 @@ func BenchmarkRenew(b *testing.B) {
 	m.report(b, false)
 }
 
+// BenchmarkRefresh is what a refresh of an iam_user credential asks AWS: Presence (the user, the key's last use and
+// the guard, at once). It writes nothing.
+func BenchmarkRefresh(b *testing.B) {
+	e := newBenchEnv(b, 1, true)
+	l, _, err := e.direct.Issue(e.ctx, e.role, Request{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = e.direct.Revoke(context.Background(), l) })
+	var m benchMetrics
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		e.resetProxy()
+		b.StartTimer()
+		p, err := e.measured.Presence(e.op(), l)
+		returned := time.Now()
+		b.StopTimer()
+		if err != nil || !p.Key || p.GuardProblem != "" {
+			b.Fatalf("Presence = %+v, %v", p, err)
+		}
+		m.add(e.settledCalls(), returned, e.newConns.Load())
+		b.StartTimer()
+	}
+	m.report(b, false)
+}
+
 // benchEnv is one benchmark's view of the package's moto server (TestMain's): emptied, holding the role's policies,
 // with a latency proxy in front of it.
 type benchEnv struct {

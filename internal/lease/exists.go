@@ -2,10 +2,14 @@ package lease
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/smithy-go"
 )
 
 // Exists reports whether the lease's credential is still there: for an IAM user, the user and its access key. STS
@@ -20,17 +24,35 @@ func (i *Issuer) Exists(ctx context.Context, l *Lease) (bool, error) {
 type Presence struct {
 	User, Key bool
 	Foreign   string
+	// LastUsed is when and where AWS last saw the lease's key used; its At is nil until the first use.
+	LastUsed LastUse
+	// Guard is the guard read back; GuardProblem says, in words, what is wrong with it ("" when it is the one the
+	// lease wrote). Both are set only when the user is the lease's.
+	Guard        Guard
+	GuardProblem string
 }
 
-// Presence reports separately whether the lease's user and its access key exist: a user without its key (a revoke
-// that failed after deleting the key) still has to be revoked.
+// Presence reads, in one round trip, what of the lease is still in AWS: GetUser (its user ID proves the user is the
+// lease's; a user of the same name re-created by someone else has another), GetAccessKeyLastUsed (the key exists
+// and belongs to that user name, and when and where it was last used) and GetUserPolicy of the guard (to see it
+// removed or changed). Three calls, all at once: the refresh of a lease costs one round trip whatever the latency.
+//
+// iam:GetAccessKeyLastUsed is a newer call than the root policies written before 0.3: when AWS refuses it, the key
+// is looked for with ListAccessKeys instead (a second round trip, and no last use).
 func (i *Issuer) Presence(ctx context.Context, l *Lease) (Presence, error) {
 	if l.Kind != IAMUser {
 		return Presence{User: true, Key: true}, nil
 	}
 	user := aws.String(l.UserName)
-	var userFound, keyFound bool
-	var foreign string
+	var (
+		p               Presence
+		userFound       bool
+		keyFound        bool
+		keyUnknown      bool
+		guardDoc        string
+		guardFound      bool
+		guardReadFailed error
+	)
 	err := concurrently(
 		func() error {
 			out, err := i.iam.GetUser(ctx, &iam.GetUserInput{UserName: user})
@@ -40,31 +62,146 @@ func (i *Issuer) Presence(ctx context.Context, l *Lease) (Presence, error) {
 			if err != nil {
 				return fmt.Errorf("reading IAM user %q: %w", l.UserName, awsError(err))
 			}
-			foreign = notLeaseUser(l, out.User)
-			userFound = foreign == ""
+			p.Foreign = notLeaseUser(l, out.User)
+			userFound = p.Foreign == ""
 			return nil
 		},
 		func() error {
-			p := iam.NewListAccessKeysPaginator(i.iam, &iam.ListAccessKeysInput{UserName: user})
-			for p.HasMorePages() {
-				page, err := p.NextPage(ctx)
-				if IsNoSuchEntity(err) {
-					return nil
-				}
-				if err != nil {
-					return fmt.Errorf("listing the access keys of IAM user %q: %w", l.UserName, awsError(err))
-				}
-				for _, k := range page.AccessKeyMetadata {
-					if aws.ToString(k.AccessKeyId) == l.AccessKeyID {
-						keyFound = true
-					}
-				}
+			if l.AccessKeyID == "" {
+				return nil
+			}
+			lu, err := i.keyLastUsed(ctx, l.AccessKeyID)
+			switch {
+			case IsNoSuchEntity(err):
+				return nil
+			case isAccessDenied(err):
+				keyUnknown = true
+				return nil
+			case err != nil:
+				return fmt.Errorf("reading the last use of access key %s of IAM user %q: %w", l.AccessKeyID, l.UserName, err)
+			}
+			keyFound = lu.UserName == l.UserName
+			if keyFound {
+				p.LastUsed = lu
+			}
+			return nil
+		},
+		func() error {
+			doc, err := i.readGuard(ctx, l.UserName)
+			switch {
+			case IsNoSuchEntity(err):
+			case err != nil:
+				guardReadFailed = err
+			default:
+				guardDoc, guardFound = doc, true
 			}
 			return nil
 		},
 	)
+	if err == nil && keyUnknown && userFound {
+		keyFound, err = i.hasKey(ctx, l)
+	}
 	if err != nil {
 		return Presence{}, fmt.Errorf("checking lease %s: %w", l.ID, err)
 	}
-	return Presence{User: userFound, Key: keyFound && userFound, Foreign: foreign}, nil
+	p.User, p.Key = userFound, keyFound && userFound
+	if !p.User {
+		return p, nil
+	}
+	switch {
+	case guardReadFailed != nil:
+		// Not knowing is not tampering: the guard AWS holds still enforces whatever it says.
+	case !guardFound:
+		p.GuardProblem = "the expiry guard policy " + GuardPolicyName + " is missing"
+	default:
+		g, err := ReadGuard(guardDoc)
+		switch {
+		case err != nil:
+			p.GuardProblem = fmt.Sprintf("the expiry guard policy %s is not the one this provider writes (%v)", GuardPolicyName, err)
+		case g.UserARN != "" && l.UserARN != "" && g.UserARN != l.UserARN:
+			p.GuardProblem = fmt.Sprintf("the expiry guard policy %s protects another user, %s", GuardPolicyName, g.UserARN)
+		case g.UserARN == "" && l.UserID != "":
+			// A lease with a user ID was issued by a provider that writes all three statements.
+			p.GuardProblem = fmt.Sprintf("the expiry guard policy %s lacks the statements that keep the key from changing its own user", GuardPolicyName)
+		default:
+			p.Guard = g
+			var problems []string
+			if !g.ExpiresAt.Equal(l.ExpiresAt.UTC().Truncate(time.Second)) {
+				problems = append(problems, fmt.Sprintf("enforces %s, not the lease's %s", formatExpiry(g.ExpiresAt), formatExpiry(l.ExpiresAt)))
+			}
+			if !g.Network.Equal(l.Network) {
+				problems = append(problems, fmt.Sprintf("does not allow the lease's networks (it allows %s, the lease %s)", g.Network, l.Network))
+			}
+			if len(problems) > 0 {
+				p.GuardProblem = fmt.Sprintf("the expiry guard policy %s %s", GuardPolicyName, strings.Join(problems, " and "))
+			}
+		}
+	}
+	return p, nil
+}
+
+// hasKey looks for the lease's key among its user's keys.
+func (i *Issuer) hasKey(ctx context.Context, l *Lease) (bool, error) {
+	p := iam.NewListAccessKeysPaginator(i.iam, &iam.ListAccessKeysInput{UserName: aws.String(l.UserName)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if IsNoSuchEntity(err) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("listing the access keys of IAM user %q: %w", l.UserName, awsError(err))
+		}
+		for _, k := range page.AccessKeyMetadata {
+			if aws.ToString(k.AccessKeyId) == l.AccessKeyID {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// isAccessDenied reports IAM's AccessDenied (or a code-less 403).
+func isAccessDenied(err error) bool {
+	var ad *AccessDeniedError
+	if errors.As(err, &ad) {
+		return true
+	}
+	var api smithy.APIError
+	return errors.As(err, &api) && api.ErrorCode() == "AccessDenied"
+}
+
+// RepairGuard answers a guard that Presence found missing or changed, and says what it found and did, for a
+// warning. Only another principal can have done it: the guard denies the lease's own key every write to its user.
+//   - A guard that enforces an earlier date than the lease (a revoke that failed cuts it to now) is never moved
+//     later: the lease takes the guard's date, and is replaced once that has passed.
+//   - Otherwise (missing, unreadable, protecting another user, or later than the lease) the lease's guard is put
+//     back, dated the lease's expiry.
+//
+// With no problem it does nothing and returns "".
+func (i *Issuer) RepairGuard(ctx context.Context, l *Lease, p Presence) (string, error) {
+	if p.GuardProblem == "" || !p.User || l.Kind != IAMUser {
+		return "", nil
+	}
+	if l.UserARN == "" {
+		return "", fmt.Errorf("%s, and the lease records no ARN for IAM user %q, which its guard needs", p.GuardProblem, l.UserName)
+	}
+	if !p.Guard.ExpiresAt.IsZero() && p.Guard.ExpiresAt.Before(l.ExpiresAt) {
+		l.ExpiresAt = p.Guard.ExpiresAt
+		did := fmt.Sprintf("%s; the lease now says the guard's date, %s, and is replaced once it has passed.", p.GuardProblem, formatExpiry(l.ExpiresAt))
+		if p.Guard.Network.Equal(l.Network) {
+			return did, nil
+		}
+		// The earlier date stays; the lease's networks go back with it.
+		if _, err := i.iam.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(l.UserName), PolicyName: aws.String(GuardPolicyName),
+			PolicyDocument: aws.String(l.guardDocument(l.ExpiresAt))}); err != nil {
+			return "", fmt.Errorf("%s, and putting the lease's networks back failed: %w", p.GuardProblem, awsError(err))
+		}
+		return did + " The guard was put back with the lease's networks.", nil
+	}
+	_, err := i.iam.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(l.UserName), PolicyName: aws.String(GuardPolicyName),
+		PolicyDocument: aws.String(l.guardDocument(l.ExpiresAt))})
+	if err != nil {
+		return "", fmt.Errorf("%s, and putting it back failed: %w", p.GuardProblem, awsError(err))
+	}
+	return fmt.Sprintf("%s; it was put back, enforcing the lease's expiry %s.", p.GuardProblem, formatExpiry(l.ExpiresAt)), nil
 }

@@ -45,13 +45,28 @@ var GuardReadActions = []string{"iam:Get*", "iam:List*"}
 // aws:CurrentTime is past expiresAt, and deny the user every write to itself and every group membership change until
 // then. AWS enforces it even if nothing ever revokes the lease.
 func GuardDocument(expiresAt time.Time, userARN string) string {
-	return guardPrefix + expiresAt.UTC().Format(guardLayout) + guardMiddle + userARN + guardSuffix
+	return GuardDocumentFor(expiresAt, userARN, NetworkBinding{})
+}
+
+// GuardDocumentFor is GuardDocument with a fourth statement when the lease is bound to networks: deny every request
+// from outside them, unless an AWS service makes it for the caller (see NetworkBinding.statement).
+func GuardDocumentFor(expiresAt time.Time, userARN string, n NetworkBinding) string {
+	doc := guardPrefix + expiresAt.UTC().Format(guardLayout) + guardMiddle + userARN + guardSuffix
+	if st := n.statement(); st != "" {
+		doc = doc[:len(doc)-2] + "," + st + "]}"
+	}
+	return doc
+}
+
+// guardDocument is the guard of lease l dated expires, with the lease's network binding.
+func (l *Lease) guardDocument(expires time.Time) string {
+	return GuardDocumentFor(expires, l.UserARN, l.Network)
 }
 
 // GuardSize is the size, as IAM counts it, of the guard of a user named name under path in partition (an account ID
-// has a fixed length, so it need not be known).
-func GuardSize(partition, path, name string) int {
-	return guardFixedSize + len(UserARN(partition, "", path, name)) + accountIDLen
+// has a fixed length, so it need not be known), bound to networks n.
+func GuardSize(partition, path, name string, n NetworkBinding) int {
+	return guardFixedSize + len(UserARN(partition, "", path, name)) + accountIDLen + n.Size()
 }
 
 // UserARN is the ARN IAM gives user name under path in account of partition.
@@ -64,6 +79,8 @@ type Guard struct {
 	ExpiresAt time.Time
 	// UserARN is the user the self-protection statement covers; empty in guards written by 0.1.0, which had none.
 	UserARN string
+	// Network is what the fourth statement, when there is one, allows.
+	Network NetworkBinding
 }
 
 // GuardExpiry reads back the date a guard document enforces. See ReadGuard.
@@ -90,8 +107,8 @@ func ReadGuard(doc string) (Guard, error) {
 	if err := json.Unmarshal([]byte(doc), &g); err != nil {
 		return Guard{}, fmt.Errorf("reading the lease guard policy: %w", err)
 	}
-	if n := len(g.Statement); n != 1 && n != 3 {
-		return Guard{}, fmt.Errorf("reading the lease guard policy: it has %d statements, want 3 (or 1, as 0.1.0 wrote)", n)
+	if n := len(g.Statement); n != 1 && n != 3 && n != 4 {
+		return Guard{}, fmt.Errorf("reading the lease guard policy: it has %d statements, want 3 (4 with allowed networks, 1 as 0.1.0 wrote)", n)
 	}
 	st := g.Statement[0]
 	if st.Effect != "Deny" || !isStar(st.Action) || !isStar(st.Resource) || st.NotAction != nil {
@@ -124,6 +141,12 @@ func ReadGuard(doc string) (Guard, error) {
 		return Guard{}, errors.New(`reading the lease guard policy: its third statement is not "Deny" of group membership changes on resource "*"`)
 	}
 	out.UserARN = arn
+	if len(g.Statement) == 4 {
+		st := g.Statement[3]
+		if out.Network, err = readNetworkStatement(st.Effect, st.Action, st.NotAction, st.Resource, st.Condition); err != nil {
+			return Guard{}, err
+		}
+	}
 	return out, nil
 }
 

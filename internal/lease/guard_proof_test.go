@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -27,10 +28,81 @@ import (
 //   - the enforcement: with moto's authorization on, the guard's explicit Deny refuses a request the user's own
 //     policy allows, and removing the guard lets it through.
 
-// policyRequest is what the evaluator judges: one action on one resource at one time.
+// policyRequest is what the evaluator judges: one action on one resource at one time, with the request context
+// keys of where it came from (aws:SourceIp, aws:SourceVpc, aws:SourceVpce, aws:ViaAWSService); a key not in
+// context is absent from the request, as aws:SourceVpc is for a request over the internet.
 type policyRequest struct {
 	action, resource string
 	at               time.Time
+	context          map[string]string
+}
+
+// conditionHolds applies one condition operator to one key, by IAM's rules: the values of a key are ORed (for a
+// negated operator, the request's value must match none of them); a key absent from the request makes a positive
+// operator false and a negated one (NotIpAddress, StringNotEquals) true; ...IfExists makes an absent key true.
+func conditionHolds(op, key string, values []string, req policyRequest) (bool, error) {
+	base, ifExists := strings.CutSuffix(op, "IfExists")
+	if strings.EqualFold(key, "aws:CurrentTime") {
+		compare, ok := map[string]func(now, v time.Time) bool{
+			"DateGreaterThan":       func(now, v time.Time) bool { return now.After(v) },
+			"DateGreaterThanEquals": func(now, v time.Time) bool { return !now.Before(v) },
+			"DateLessThan":          func(now, v time.Time) bool { return now.Before(v) },
+			"DateLessThanEquals":    func(now, v time.Time) bool { return !now.After(v) },
+		}[op]
+		if !ok {
+			return false, fmt.Errorf("condition operator %s on aws:CurrentTime is beyond this evaluator", op)
+		}
+		holds := false
+		for _, v := range values {
+			at, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return false, fmt.Errorf("%s %s: %w", op, key, err)
+			}
+			holds = holds || compare(req.at, at)
+		}
+		return holds, nil
+	}
+	var match func(got, v string) (bool, error)
+	negated := false
+	switch {
+	case (base == "IpAddress" || base == "NotIpAddress") && strings.EqualFold(key, "aws:SourceIp"):
+		negated = base == "NotIpAddress"
+		match = func(got, v string) (bool, error) {
+			ip, err := netip.ParseAddr(got)
+			if err != nil {
+				return false, err
+			}
+			pfx, err := netip.ParsePrefix(v)
+			if err != nil {
+				a, aerr := netip.ParseAddr(v)
+				if aerr != nil {
+					return false, err
+				}
+				pfx = netip.PrefixFrom(a, a.BitLen())
+			}
+			return pfx.Contains(ip), nil
+		}
+	case (base == "StringEquals" || base == "StringNotEquals") && (strings.EqualFold(key, "aws:SourceVpc") || strings.EqualFold(key, "aws:SourceVpce")):
+		negated = base == "StringNotEquals"
+		match = func(got, v string) (bool, error) { return got == v, nil }
+	case base == "Bool" && strings.EqualFold(key, "aws:ViaAWSService"):
+		match = func(got, v string) (bool, error) { return strings.EqualFold(got, v), nil }
+	default:
+		return false, fmt.Errorf("condition %s on %s is beyond this evaluator", op, key)
+	}
+	got, present := req.context[key]
+	if !present {
+		return ifExists || negated, nil
+	}
+	any := false
+	for _, v := range values {
+		m, err := match(got, v)
+		if err != nil {
+			return false, fmt.Errorf("%s %s: %w", op, key, err)
+		}
+		any = any || m
+	}
+	return any != negated, nil
 }
 
 // explicitlyDenied reports whether a Deny statement of an identity policy applies to req, by IAM's rules for what
@@ -108,30 +180,14 @@ func statementApplies(st map[string]json.RawMessage, req policyRequest) (bool, s
 		return false, "", fmt.Errorf("condition: %w", err)
 	}
 	for op, keys := range cond {
-		compare, ok := map[string]func(now, v time.Time) bool{
-			"DateGreaterThan":       func(now, v time.Time) bool { return now.After(v) },
-			"DateGreaterThanEquals": func(now, v time.Time) bool { return !now.Before(v) },
-			"DateLessThan":          func(now, v time.Time) bool { return now.Before(v) },
-			"DateLessThanEquals":    func(now, v time.Time) bool { return !now.After(v) },
-		}[op]
-		if !ok {
-			return false, "", fmt.Errorf("condition operator %s is beyond this evaluator", op)
-		}
 		for key, raw := range keys {
-			if !strings.EqualFold(key, "aws:CurrentTime") {
-				return false, "", fmt.Errorf("condition key %s is beyond this evaluator", key)
-			}
 			values, err := stringOrList(raw)
 			if err != nil {
 				return false, "", fmt.Errorf("%s %s: %w", op, key, err)
 			}
-			holds := false
-			for _, v := range values {
-				at, err := time.Parse(time.RFC3339, v)
-				if err != nil {
-					return false, "", fmt.Errorf("%s %s: %w", op, key, err)
-				}
-				holds = holds || compare(req.at, at)
+			holds, err := conditionHolds(op, key, values, req)
+			if err != nil {
+				return false, "", err
 			}
 			if !holds {
 				return false, effect, nil
@@ -189,7 +245,7 @@ func TestGuardProof_EvaluatorKnowsTheRules(t *testing.T) {
 		{"iam:GetUser", "arn:aws:s3:::BUCKET/key", cutoff.Add(-time.Hour), false}, // resources do not
 		{"iam:GetUser", "arn:aws:s3:::other/key", cutoff.Add(-time.Hour), false},
 	} {
-		got, err := explicitlyDenied(doc, policyRequest{tc.action, tc.resource, tc.at})
+		got, err := explicitlyDenied(doc, policyRequest{action: tc.action, resource: tc.resource, at: tc.at})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -198,7 +254,7 @@ func TestGuardProof_EvaluatorKnowsTheRules(t *testing.T) {
 		}
 	}
 	allow := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
-	if denied, err := explicitlyDenied(allow, policyRequest{"s3:GetObject", "*", cutoff}); err != nil || denied {
+	if denied, err := explicitlyDenied(allow, policyRequest{action: "s3:GetObject", resource: "*", at: cutoff}); err != nil || denied {
 		t.Errorf("an Allow denied: %v %v", denied, err)
 	}
 	guard := GuardDocument(cutoff, testUserARN)
@@ -210,7 +266,7 @@ func TestGuardProof_EvaluatorKnowsTheRules(t *testing.T) {
 		"missing version":      strings.Replace(guard, `"Version":"2012-10-17",`, "", 1),
 		"numbers as dates":     strings.Replace(guard, `"2030-06-01T12:00:00Z"`, "1906012000", 1),
 	} {
-		if _, err := explicitlyDenied(bad, policyRequest{"s3:GetObject", "*", cutoff}); err == nil {
+		if _, err := explicitlyDenied(bad, policyRequest{action: "s3:GetObject", resource: "*", at: cutoff}); err == nil {
 			t.Errorf("%s: the evaluator judged a document it does not understand", name)
 		}
 	}
@@ -278,7 +334,7 @@ func TestGuardProof_IssuedAndRenewedGuardsFromAWS(t *testing.T) {
 	issued := guardDocumentOf(t, e.iam, l.UserName)
 	t.Logf("guard in AWS after issue: %s", issued)
 	assertGuardCutsAt(t, issued, l.ExpiresAt)
-	if denied, _ := explicitlyDenied(issued, policyRequest{"s3:GetObject", "*", l.IssuedAt}); denied {
+	if denied, _ := explicitlyDenied(issued, policyRequest{action: "s3:GetObject", resource: "*", at: l.IssuedAt}); denied {
 		t.Error("the guard denies at issue")
 	}
 
@@ -395,7 +451,7 @@ func TestGuardProof_MotoEnforcesTheDeny(t *testing.T) {
 	// A guard a year ahead: AWS would let the request through (the evaluator says so); moto refuses it, because it
 	// enforces the Deny and ignores the date.
 	ahead := GuardDocument(time.Now().Add(365*24*time.Hour), l.UserARN)
-	if denied, err := explicitlyDenied(ahead, policyRequest{"iam:ListUsers", "*", time.Now()}); err != nil || denied {
+	if denied, err := explicitlyDenied(ahead, policyRequest{action: "iam:ListUsers", resource: "*", at: time.Now()}); err != nil || denied {
 		t.Fatalf("the evaluator denies under a guard a year ahead: %v %v", denied, err)
 	}
 	setGuard(ahead)
@@ -504,7 +560,7 @@ func TestGuardProof_IssuedGuardProtectsItsUser(t *testing.T) {
 	if err != nil || g.UserARN != l.UserARN {
 		t.Fatalf("ReadGuard = %+v, %v; want user ARN %s", g, err, l.UserARN)
 	}
-	if got, want := policy.Size(doc), GuardSize("aws", l.UserPath, l.UserName); got != want {
+	if got, want := policy.Size(doc), GuardSize("aws", l.UserPath, l.UserName, l.Network); got != want {
 		t.Errorf("the guard AWS holds is %d characters, GuardSize says %d: the budget would be wrong", got, want)
 	}
 }

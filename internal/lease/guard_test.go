@@ -60,12 +60,12 @@ func TestGuardSize_IsTheGuardsSize(t *testing.T) {
 			time.Now(),
 			time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC),
 		} {
-			if got, want := policy.Size(GuardDocument(at, arn)), GuardSize(tc.partition, tc.path, tc.name); got != want {
+			if got, want := policy.Size(GuardDocument(at, arn)), GuardSize(tc.partition, tc.path, tc.name, NetworkBinding{}); got != want {
 				t.Errorf("policy.Size(guard of %s at %s) = %d, GuardSize = %d", arn, at, got, want)
 			}
 		}
 	}
-	if a, b := GuardSize("aws", "/", "u"), GuardSize("aws", "/p/", "u"); b != a+2 {
+	if a, b := GuardSize("aws", "/", "u", NetworkBinding{}), GuardSize("aws", "/p/", "u", NetworkBinding{}); b != a+2 {
 		t.Errorf("GuardSize does not grow with the path: %d then %d", a, b)
 	}
 }

@@ -61,7 +61,7 @@ func (i *Issuer) issueIAMUser(ctx context.Context, role Role, req Request) (*Lea
 		}
 	}
 	path := i.pathFor(role)
-	if guard, size := GuardSize(i.partition, path, name), policy.Size(document); guard+size > policy.InlineBudget {
+	if guard, size := GuardSize(i.partition, path, name, role.Network), policy.Size(document); guard+size > policy.InlineBudget {
 		return fail("policy_document is %d characters and the expiry guard of IAM user %q takes %d: together over IAM's %d-character inline policy budget per user. Move statements into managed policies (policy_arns), or shorten the user's name or path",
 			size, name, guard, policy.InlineBudget)
 	}
@@ -79,13 +79,14 @@ func (i *Issuer) issueIAMUser(ctx context.Context, role Role, req Request) (*Lea
 		IssuedAt:     now,
 		ExpiresAt:    now.Add(ttl),
 		MaxExpiresAt: now.Add(max),
+		Network:      role.Network.normalized(),
 	}
 
 	l.Tags = i.roleTags(role)
 	in := &iam.CreateUserInput{
 		UserName: aws.String(name),
 		Path:     aws.String(l.UserPath),
-		Tags:     iamTags(leaseTags(l)),
+		Tags:     iamTags(i.withAudit(leaseTags(l))),
 	}
 	if role.PermissionsBoundaryARN != "" {
 		in.PermissionsBoundary = aws.String(role.PermissionsBoundaryARN)
@@ -193,7 +194,7 @@ func (i *Issuer) attachAll(ctx context.Context, role Role, l *Lease, document st
 		})
 	}
 
-	guard := GuardDocument(l.ExpiresAt, l.UserARN)
+	guard := l.guardDocument(l.ExpiresAt)
 	run(fmt.Sprintf("putting the expiry guard policy on IAM user %q", l.UserName), func() error {
 		_, err := i.iam.PutUserPolicy(gctx, &iam.PutUserPolicyInput{
 			UserName: user, PolicyName: aws.String(GuardPolicyName), PolicyDocument: aws.String(guard)})

@@ -35,6 +35,9 @@ type Options struct {
 
 	UserPath    string            // DefaultUserPath; a role's UserPath wins
 	DefaultTags map[string]string // put on every user; a role's iam_tags win, the lease tags win over both
+	// AuditTags (see AuditTags in audit.go) are put on every user the Issuer creates, beside the lease tags: who
+	// issued it and from which CI run. Nil: none.
+	AuditTags map[string]string
 
 	DefaultTTL time.Duration // DefaultLeaseTTL: a lease's TTL when neither request nor role gives one
 	MaxTTL     time.Duration // DefaultLeaseMaxTTL: a lease's maximum when the role gives none
@@ -68,6 +71,7 @@ type Issuer struct {
 	partition   string
 	userPath    string
 	defaultTags map[string]string
+	auditTags   map[string]string
 	defaultTTL  time.Duration
 	maxTTL      time.Duration
 
@@ -86,6 +90,7 @@ func NewIssuer(o Options) *Issuer {
 		partition:       o.Partition,
 		userPath:        o.UserPath,
 		defaultTags:     o.DefaultTags,
+		auditTags:       o.AuditTags,
 		defaultTTL:      o.DefaultTTL,
 		maxTTL:          o.MaxTTL,
 		propagation:     o.Propagation.withDefaults(),
@@ -147,5 +152,5 @@ func (i *Issuer) GuardSizeFor(role Role, displayName string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return GuardSize(i.partition, i.pathFor(role), name), nil
+	return GuardSize(i.partition, i.pathFor(role), name, role.Network), nil
 }

@@ -14,8 +14,13 @@ const (
 	TagRole      = "awsdynamic:role"
 	TagExpiresAt = "awsdynamic:expires-at"
 
-	// LeaseTagCount is how many of the user's 50 tags the engine itself uses.
-	LeaseTagCount = 3
+	// Audit tags (see audit.go): who issued the user (the root identity's ARN) and from where (the CI run).
+	TagIssuedBy   = "awsdynamic:issued-by"
+	TagIssuedFrom = "awsdynamic:issued-from"
+
+	// LeaseTagCount is how many of the user's 50 tags the engine itself may use: the three lease tags and the two
+	// audit tags, reserved whether or not audit tags are on, so that turning them on never breaks a valid role.
+	LeaseTagCount = 5
 )
 
 // Names of the inline policies the engine puts on a user.
@@ -46,11 +51,13 @@ type Lease struct {
 	UserID string `json:"user_id,omitempty"`
 	// Tags are the user's tags besides the lease's own (default_tags, then iam_tags) as last written, so that a
 	// change of either reaches the user in place. Nil in version-0 records.
-	Tags           map[string]string `json:"tags,omitempty"`
-	AccessKeyID    string            `json:"access_key_id,omitempty"`
-	PolicyARNs     []string          `json:"policy_arns,omitempty"`
-	InlinePolicies []string          `json:"inline_policies,omitempty"`
-	Groups         []string          `json:"groups,omitempty"`
+	Tags map[string]string `json:"tags,omitempty"`
+	// Network is what the guard (or, for STS kinds, the session policy) allows requests from; zero: anywhere.
+	Network        NetworkBinding `json:"network,omitzero"`
+	AccessKeyID    string         `json:"access_key_id,omitempty"`
+	PolicyARNs     []string       `json:"policy_arns,omitempty"`
+	InlinePolicies []string       `json:"inline_policies,omitempty"`
+	Groups         []string       `json:"groups,omitempty"`
 
 	// STS kinds: the identity AWS returned.
 	AssumedRoleARN   string `json:"assumed_role_arn,omitempty"`

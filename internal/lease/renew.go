@@ -60,7 +60,7 @@ func (i *Issuer) moveExpiry(ctx context.Context, l *Lease, expires time.Time) er
 	}
 	guard := func() error {
 		_, err := i.iam.PutUserPolicy(ctx, &iam.PutUserPolicyInput{
-			UserName: user, PolicyName: aws.String(GuardPolicyName), PolicyDocument: aws.String(GuardDocument(expires, l.UserARN))})
+			UserName: user, PolicyName: aws.String(GuardPolicyName), PolicyDocument: aws.String(l.guardDocument(expires))})
 		if err != nil {
 			return i.settleGuard(ctx, l, expires, fmt.Errorf("moving the expiry guard of IAM user %q to %s: %w",
 				l.UserName, formatExpiry(expires), awsError(err)))

@@ -113,7 +113,7 @@ func (i *Issuer) denyNow(ctx context.Context, l *Lease, err error) error {
 	}
 	now := i.clock.Now().UTC().Truncate(time.Second)
 	_, perr := i.iam.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(l.UserName),
-		PolicyName: aws.String(GuardPolicyName), PolicyDocument: aws.String(GuardDocument(now, l.UserARN))})
+		PolicyName: aws.String(GuardPolicyName), PolicyDocument: aws.String(l.guardDocument(now))})
 	if IsNoSuchEntity(perr) {
 		// The user is gone: a DeleteUser whose answer was lost did delete it, and with it everything on it.
 		return nil

@@ -27,6 +27,9 @@ type Role struct {
 	UserPath               string // empty: the issuer's default
 	DefaultTTL             time.Duration
 	MaxTTL                 time.Duration
+	// Network limits where the credentials work: the guard (iam_user) or the session policy (assumed_role,
+	// federation_token) denies requests from anywhere else.
+	Network NetworkBinding
 
 	// STS kinds.
 	RoleARNs        []string
@@ -35,4 +38,7 @@ type Role struct {
 	DefaultSTSTTL   time.Duration
 	MaxSTSTTL       time.Duration
 	MFASerialNumber string
+	// SourceIdentity (assumed_role) is sent with sts:AssumeRole: CloudTrail records it on every action of the
+	// session, and of any role chained from it, and the session cannot change it.
+	SourceIdentity string
 }

@@ -121,12 +121,19 @@ func (i *Issuer) assumeRole(ctx context.Context, role Role, req Request, l *Leas
 	if err != nil {
 		return nil, err
 	}
+	if document, err = role.Network.withNetwork(document, len(role.PolicyARNs) > 0); err != nil {
+		return nil, fmt.Errorf("allowed networks: %w", err)
+	}
+	l.Network = role.Network.normalized()
 	in := &sts.AssumeRoleInput{
 		RoleArn:         aws.String(arn),
 		RoleSessionName: aws.String(name),
 		DurationSeconds: aws.Int32(seconds(l.TTL)),
 		PolicyArns:      policyDescriptors(unique(role.PolicyARNs)),
-		Tags:            stsTags(role.SessionTags),
+		Tags:            stsTags(i.sessionTags(role)),
+	}
+	if role.SourceIdentity != "" {
+		in.SourceIdentity = aws.String(role.SourceIdentity)
 	}
 	if document != "" {
 		in.Policy = aws.String(document)
@@ -153,11 +160,15 @@ func (i *Issuer) federationToken(ctx context.Context, role Role, req Request, l 
 	if err != nil {
 		return nil, err
 	}
+	if document, err = role.Network.withNetwork(document, len(arns) > 0); err != nil {
+		return nil, fmt.Errorf("allowed networks: %w", err)
+	}
+	l.Network = role.Network.normalized()
 	in := &sts.GetFederationTokenInput{
 		Name:            aws.String(name),
 		DurationSeconds: aws.Int32(seconds(l.TTL)),
 		PolicyArns:      policyDescriptors(arns),
-		Tags:            stsTags(role.SessionTags),
+		Tags:            stsTags(i.sessionTags(role)),
 	}
 	if document != "" {
 		in.Policy = aws.String(document)

@@ -149,71 +149,124 @@ type verdict struct {
 	revoke bool
 }
 
-// sweepVerdict decides about one user from fresh reads: its tags, then its guard, and without a guard its
-// credentials. revoke says to revoke it; a Reason without revoke says why a lease's user was left alone.
+// sweepVerdict decides about one user from its classification (see classify): an expired lease is revoked once its
+// guard has denied everything for longer than grace, a half-created one once it is older than grace; a tampered one
+// is left alone with the reason. revoke says to revoke it; a Reason without revoke says why a lease's user was left
+// alone.
 func (i *Issuer) sweepVerdict(ctx context.Context, u iamUser, grace time.Duration) (verdict, error) {
-	v := verdict{SweptUser: SweptUser{UserName: u.name}}
-	tags, err := i.iam.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: aws.String(u.name)})
-	if IsNoSuchEntity(err) {
-		return v, nil
+	c, err := i.classify(ctx, u)
+	v := verdict{SweptUser: SweptUser{UserName: u.name, LeaseID: c.LeaseID}}
+	if err != nil || c.LeaseID == "" {
+		return v, err
 	}
-	if err != nil {
-		return v, fmt.Errorf("listing tags of IAM user %q: %w", u.name, awsError(err))
-	}
-	for _, t := range tags.Tags {
-		if aws.ToString(t.Key) == TagLeaseID {
-			v.LeaseID = aws.ToString(t.Value)
+	// Now, from the clock, after the reads: a guard renewed before the read is seen; one renewed after it was not
+	// expired then either (a lease past its expiry cannot be renewed).
+	now := i.clock.Now()
+	switch c.State {
+	case StateTampered:
+		v.Reason = "not swept: " + c.Reason
+	case StateExpired:
+		if now.After(c.Guard.ExpiresAt.Add(grace)) {
+			v.revoke = true
+			v.Reason = c.Reason
+		}
+	case StateHalfCreated:
+		if now.After(u.created.Add(grace)) { // young: an issue may still be in flight
+			v.revoke = true
+			v.Reason = c.Reason
 		}
 	}
-	if v.LeaseID == "" {
-		return v, nil // not ours
+	return v, nil
+}
+
+// LeaseState is what AWS says about a lease's user, read back from what AWS enforces (the guard) rather than from
+// tags, which anyone allowed iam:TagUser can set.
+type LeaseState string
+
+// The states of a lease's user. The sweep and the `leases` inventory share this one classification.
+const (
+	// StateLive: the guard, read back, still allows the user's credentials.
+	StateLive LeaseState = "live"
+	// StateExpired: the guard, read back, denies everything since its date.
+	StateExpired LeaseState = "expired"
+	// StateHalfCreated: lease tags, no guard and no credential, as an issue that stopped before its guard leaves.
+	StateHalfCreated LeaseState = "half-created"
+	// StateTampered: lease tags and something no issue of this engine leaves: a credential without a guard, or a
+	// guard that is not the one this engine writes or protects another user.
+	StateTampered LeaseState = "tampered"
+)
+
+// classification is what classify found about one user.
+type classification struct {
+	LeaseID string // "" when the user carries no lease tag: not a lease's, and nothing else is set
+	Tags    map[string]string
+	State   LeaseState
+	Guard   Guard  // read back; zero without one
+	Reason  string // why the state, in words
+}
+
+// classify reads one user's tags, then its guard, and without a guard its credentials, and says which state its
+// lease is in at the Issuer's now. A user that is gone or carries no lease tag is returned without a LeaseID.
+func (i *Issuer) classify(ctx context.Context, u iamUser) (classification, error) {
+	var c classification
+	tags, err := i.iam.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: aws.String(u.name)})
+	if IsNoSuchEntity(err) {
+		return c, nil
+	}
+	if err != nil {
+		return c, fmt.Errorf("listing tags of IAM user %q: %w", u.name, awsError(err))
+	}
+	c.Tags = make(map[string]string, len(tags.Tags))
+	for _, t := range tags.Tags {
+		c.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	c.LeaseID = c.Tags[TagLeaseID]
+	if c.LeaseID == "" {
+		return c, nil // not ours
 	}
 
 	doc, err := i.readGuard(ctx, u.name)
 	switch {
 	case IsNoSuchEntity(err):
-		return i.halfCreatedVerdict(ctx, u, grace, v)
+		return i.classifyWithoutGuard(ctx, u, c)
 	case err != nil:
-		return v, err
+		return c, err
 	}
 	g, err := ReadGuard(doc)
 	if err != nil {
-		v.Reason = fmt.Sprintf("not swept: its expiry guard is not the one this provider writes (%v)", err)
-		return v, nil
+		c.State, c.Reason = StateTampered, fmt.Sprintf("its expiry guard is not the one this provider writes (%v)", err)
+		return c, nil
 	}
 	if u.arn != "" && g.UserARN != "" && g.UserARN != u.arn {
-		v.Reason = fmt.Sprintf("not swept: its expiry guard protects another user, %s", g.UserARN)
-		return v, nil
+		c.State, c.Reason = StateTampered, fmt.Sprintf("its expiry guard protects another user, %s", g.UserARN)
+		return c, nil
 	}
-	// Now, from the clock, after the read: a guard renewed before the read is seen; one renewed after it was not
-	// expired then either (a lease past its expiry cannot be renewed).
-	if now := i.clock.Now(); now.After(g.ExpiresAt.Add(grace)) {
-		v.revoke = true
-		v.Reason = fmt.Sprintf("expiry guard has denied everything since %s", formatExpiry(g.ExpiresAt))
+	c.Guard = g
+	if now := i.clock.Now(); now.After(g.ExpiresAt) {
+		c.State, c.Reason = StateExpired, fmt.Sprintf("expiry guard has denied everything since %s", formatExpiry(g.ExpiresAt))
+		return c, nil
 	}
-	return v, nil
+	c.State, c.Reason = StateLive, fmt.Sprintf("expiry guard allows it until %s", formatExpiry(g.ExpiresAt))
+	return c, nil
 }
 
-// halfCreatedVerdict decides about a lease's user without a guard: an issue interrupted before it put the guard or
-// after a rollback that did not finish. It is swept only when it holds no credential and is older than grace.
-func (i *Issuer) halfCreatedVerdict(ctx context.Context, u iamUser, grace time.Duration, v verdict) (verdict, error) {
-	c := &userCleanup{iam: i.iam, lease: &Lease{UserName: u.name}, user: aws.String(u.name)}
-	// A failed listing of what is not a credential (policies, groups) does not stop the sweep: revoke lists again,
-	// and DeleteUser refuses while anything is left.
-	_ = concurrently(c.listAll(ctx)...)
-	if c.credentialListErr != nil {
-		return v, fmt.Errorf("IAM user %q has lease tags and no expiry guard, and whether it holds a credential could not be read: %w", u.name, c.credentialListErr)
+// classifyWithoutGuard classifies a lease's user without a guard: an issue interrupted before it put the guard or
+// after a rollback that did not finish is half-created when it holds no credential; with a credential it is
+// tampered (the engine creates the key last, after the guard).
+func (i *Issuer) classifyWithoutGuard(ctx context.Context, u iamUser, c classification) (classification, error) {
+	cl := &userCleanup{iam: i.iam, lease: &Lease{UserName: u.name}, user: aws.String(u.name)}
+	// A failed listing of what is not a credential (policies, groups) does not stop the classification: revoke
+	// lists again, and DeleteUser refuses while anything is left.
+	_ = concurrently(cl.listAll(ctx)...)
+	if cl.credentialListErr != nil {
+		return c, fmt.Errorf("IAM user %q has lease tags and no expiry guard, and whether it holds a credential could not be read: %w", u.name, cl.credentialListErr)
 	}
-	if held := c.credentialsHeld(); len(held) > 0 {
-		v.Reason = fmt.Sprintf("not swept: it holds %s and no expiry guard, which no issue of this provider leaves", strings.Join(held, ", "))
-		return v, nil
+	if held := cl.credentialsHeld(); len(held) > 0 {
+		c.State, c.Reason = StateTampered, fmt.Sprintf("it holds %s and no expiry guard, which no issue of this provider leaves", strings.Join(held, ", "))
+		return c, nil
 	}
-	if !i.clock.Now().After(u.created.Add(grace)) {
-		return v, nil // young: an issue may still be in flight
-	}
-	v.revoke = true
-	v.Reason = fmt.Sprintf("half-created: lease tags, no expiry guard and no credential since %s", u.created.UTC().Format(time.RFC3339))
-	return v, nil
+	c.State, c.Reason = StateHalfCreated, fmt.Sprintf("half-created: lease tags, no expiry guard and no credential since %s", u.created.UTC().Format(time.RFC3339))
+	return c, nil
 }
 
 // readGuard returns the URL-decoded guard document of a user.

@@ -275,7 +275,7 @@ func TestIssue_RefusesADocumentThatLeavesNoRoomForTheGuard(t *testing.T) {
 	e := newMotoEnv(t)
 	is := e.issuer()
 	name, _ := is.names.Render(NameData{RoleName: "big", Type: "IAM"})
-	room := 2048 - GuardSize("aws", DefaultUserPath, name)
+	room := 2048 - GuardSize("aws", DefaultUserPath, name, NetworkBinding{})
 	// A document one character too large for what the guard leaves, as IAM counts it (white space excluded).
 	stmt := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::` +
 		strings.Repeat("b", 1) + `"}]}`

@@ -16,7 +16,7 @@ import (
 )
 
 // Update applies a role change to a live IAM-user lease in place, keeping its user and access key: managed policies,
-// the policy document, groups, iam_tags and the permissions boundary. The changes are made at once and each is
+// the policy document, groups, iam_tags, the permissions boundary and the allowed networks (in the guard). The changes are made at once and each is
 // recorded in l only if it succeeded, so that l still lists everything revoke must remove; every failure is
 // reported. A change of credential type or user path cannot be made in place and is refused before any call.
 // STS leases hold nothing to update: the role change applies to the next credential.
@@ -142,6 +142,19 @@ func (i *Issuer) Update(ctx context.Context, l *Lease, from, to Role) error {
 				return ignoreNoSuchEntity(err)
 			}, fmt.Sprintf("removing the permissions boundary of IAM user %q", l.UserName), func() {})
 		}
+	}
+
+	// The allowed networks live in the guard: it is written again with the same expiry and the new networks.
+	network := to.Network.normalized()
+	if !network.Equal(l.Network) {
+		if l.UserARN == "" {
+			return fail("the lease records no ARN for IAM user %q, which its guard needs", l.UserName)
+		}
+		step(func() error {
+			_, err := i.iam.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: user, PolicyName: aws.String(GuardPolicyName),
+				PolicyDocument: aws.String(GuardDocumentFor(l.ExpiresAt, l.UserARN, network))})
+			return err
+		}, fmt.Sprintf("writing the expiry guard of IAM user %q for the allowed networks %s", l.UserName, network), func() { l.Network = network })
 	}
 
 	err := concurrently(fns...)

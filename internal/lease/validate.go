@@ -2,6 +2,7 @@ package lease
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -67,6 +68,11 @@ var belongs = map[string][]CredentialType{
 	"default_sts_ttl":          {AssumedRole, FederationToken, SessionToken},
 	"max_sts_ttl":              {AssumedRole, FederationToken, SessionToken},
 	"mfa_serial_number":        {SessionToken},
+	"source_identity":          {AssumedRole},
+	// session_token takes no session policy, so nothing can bind it to a network.
+	"allowed_source_ips":    {IAMUser, AssumedRole, FederationToken},
+	"allowed_source_vpcs":   {IAMUser, AssumedRole, FederationToken},
+	"allowed_vpc_endpoints": {IAMUser, AssumedRole, FederationToken},
 }
 
 // set reports which kind-specific attributes the role sets.
@@ -86,6 +92,10 @@ func (r Role) set() map[string]bool {
 		"default_sts_ttl":          r.DefaultSTSTTL != 0,
 		"max_sts_ttl":              r.MaxSTSTTL != 0,
 		"mfa_serial_number":        r.MFASerialNumber != "",
+		"source_identity":          r.SourceIdentity != "",
+		"allowed_source_ips":       len(r.Network.SourceIPs) > 0,
+		"allowed_source_vpcs":      len(r.Network.SourceVPCs) > 0,
+		"allowed_vpc_endpoints":    len(r.Network.VPCEndpoints) > 0,
 	}
 }
 
@@ -174,7 +184,7 @@ func (r Role) Validate(o ValidateOptions) []Problem {
 					if path == "" {
 						path = DefaultUserPath
 					}
-					guard = GuardSize("aws-us-gov", path, strings.Repeat("x", MaxUserNameLen))
+					guard = GuardSize("aws-us-gov", path, strings.Repeat("x", MaxUserNameLen), r.Network)
 				}
 				budget -= guard
 				why = fmt.Sprintf("IAM's 2,048-character inline policy budget per user, of which the expiry guard takes %d", guard)
@@ -183,6 +193,37 @@ func (r Role) Validate(o ValidateOptions) []Problem {
 				add("policy_document", false, "Policy Document Too Large", "policy_document is %d characters without white space; at most %d fit (%s). Move statements into managed policies (policy_arns).", size, budget, why)
 			}
 		}
+	}
+
+	if known("allowed_source_ips", "allowed_source_vpcs", "allowed_vpc_endpoints") {
+		for _, p := range r.Network.validate() {
+			attr, _, _ := strings.Cut(p, ":")
+			add(attr, false, "Invalid Allowed Network", "%s. Fix the entry or remove it.", p)
+		}
+		switch {
+		case r.Network.IsZero() || !kindKnown:
+		case r.CredentialType == IAMUser && r.PolicyDocument == "":
+			// With a document, its check above counts the guard, networks included.
+			guard := o.GuardSize
+			if guard <= 0 {
+				path := r.UserPath
+				if path == "" {
+					path = DefaultUserPath
+				}
+				guard = GuardSize("aws-us-gov", path, strings.Repeat("x", MaxUserNameLen), r.Network)
+			}
+			if guard > policy.InlineBudget {
+				add("allowed_source_ips", false, "Allowed Networks Too Large", "The expiry guard with allowed_source_ips, allowed_source_vpcs and allowed_vpc_endpoints takes %d characters, over IAM's %d-character inline policy budget per user. Use fewer, wider CIDR blocks, or VPC endpoints.", guard, policy.InlineBudget)
+			}
+		case r.CredentialType == AssumedRole || r.CredentialType == FederationToken:
+			if doc, err := r.Network.withNetwork(r.PolicyDocument, len(r.PolicyARNs) > 0); err == nil && policy.Size(doc) > policy.InlineBudget {
+				add("allowed_source_ips", false, "Allowed Networks Too Large", "The session policy with policy_document and the Deny of allowed_source_ips, allowed_source_vpcs and allowed_vpc_endpoints takes %d characters, over STS's %d-character limit. Use fewer, wider CIDR blocks, or shorten policy_document.", policy.Size(doc), policy.InlineBudget)
+			}
+		}
+	}
+
+	if r.SourceIdentity != "" && known("source_identity") && !sourceIdentityPattern.MatchString(r.SourceIdentity) {
+		add("source_identity", false, "Invalid Source Identity", "source_identity %q must be 2–64 characters of letters, digits and +=,.@_- (STS's rule), and may not begin with \"aws:\".", r.SourceIdentity)
 	}
 
 	for i, g := range r.IAMGroups {
@@ -227,7 +268,8 @@ func (r Role) Validate(o ValidateOptions) []Problem {
 		}
 	}
 	if len(r.SessionTags) > 0 {
-		if err := ValidateTags(r.SessionTags, 0); err != nil {
+		// The audit tags join a role's session tags (see Issuer.sessionTags): two are reserved.
+		if err := ValidateTags(r.SessionTags, 2); err != nil {
 			add("session_tags", false, "Invalid Session Tags", "session_tags: %s.", err)
 		}
 	}
@@ -382,3 +424,5 @@ func quoteList(kinds []CredentialType) string {
 }
 
 func quoteKinds() string { return quoteList(CredentialTypes) }
+
+var sourceIdentityPattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"sort"
@@ -306,6 +307,11 @@ func checkIssuedUser(addr string, w wantUser) resource.TestCheckFunc {
 			lease.TagRole:      w.Role,
 			lease.TagExpiresAt: a["expires_at"],
 		}
+		// audit_tags is on by default: who issued the user (the root identity) and, when these tests run in CI,
+		// the run.
+		for k, v := range lease.AuditTags(rootARN(), os.Getenv) {
+			wantTags[k] = v
+		}
 		for k, v := range w.Tags {
 			wantTags[k] = v
 		}
@@ -367,6 +373,15 @@ func keyAnswersAs(keyID, secret, wantARN string) error {
 		return fmt.Errorf("a made-up key also answers as %s: the comparison proves nothing", wantARN)
 	}
 	return nil
+}
+
+// rootARN is the root identity's ARN as sts:GetCallerIdentity answers it (moto's for the tests' root keys).
+func rootARN() string {
+	out, err := acctest.STS(credentials.NewStaticCredentialsProvider(acctest.RootAccessKey, acctest.RootSecretKey, "")).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "<sts:GetCallerIdentity failed: " + err.Error() + ">"
+	}
+	return aws.ToString(out.Arn)
 }
 
 // attrCapture remembers attribute values between steps.

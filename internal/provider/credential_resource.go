@@ -44,6 +44,10 @@ type credentialModel struct {
 	// The boundary the user carries: not in the lease, which the engine owns, but here, so that a plan can see
 	// when the provider's required boundary moved away from it.
 	PermissionsBoundaryARN types.String `tfsdk:"permissions_boundary_arn"`
+	// When and where AWS last saw the key used (iam:GetAccessKeyLastUsed), read at refresh; null until then.
+	LastUsedAt      types.String `tfsdk:"last_used_at"`
+	LastUsedService types.String `tfsdk:"last_used_service"`
+	LastUsedRegion  types.String `tfsdk:"last_used_region"`
 }
 
 func (r *credentialResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -83,6 +87,13 @@ func (r *credentialResource) Schema(_ context.Context, _ resource.SchemaRequest,
 			"When the provider's required boundary changes, a credential whose user carries another one is replaced."},
 	} {
 		attrs[name] = a
+	}
+	for name, desc := range map[string]string{
+		"last_used_at":      "When AWS last saw the access key used (RFC 3339), as `iam:GetAccessKeyLastUsed` reports it at refresh; null until its first use and for STS credentials. AWS updates it within hours, not at once.",
+		"last_used_service": "The AWS service (`s3`, `sts`, ...) the access key was last used with; null until its first use and for STS credentials.",
+		"last_used_region":  "The AWS region the access key was last used in; null until its first use and for STS credentials.",
+	} {
+		attrs[name] = schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: desc}
 	}
 	for name, desc := range outputDescriptions {
 		a := schema.StringAttribute{Computed: true, Sensitive: sensitiveOutputs[name], MarkdownDescription: desc}
@@ -233,6 +244,7 @@ func (r *credentialResource) Create(ctx context.Context, req resource.CreateRequ
 		return
 	}
 	r.store(ctx, &m, l, &creds, &resp.Diagnostics)
+	m.setLastUse(lease.LastUse{})
 	m.PermissionsBoundaryARN = types.StringValue("")
 	if role.CredentialType == lease.IAMUser {
 		m.PermissionsBoundaryARN = types.StringValue(role.PermissionsBoundaryARN)
@@ -258,6 +270,21 @@ func (r *credentialResource) store(ctx context.Context, m *credentialModel, l *l
 	tags, d := types.MapValueFrom(ctx, types.StringType, nonNil(l.Tags))
 	diags.Append(d...)
 	m.TagsAll = tags
+}
+
+// setLastUse sets the last_used_* attributes; null until the key's first use.
+func (m *credentialModel) setLastUse(u lease.LastUse) {
+	m.LastUsedAt, m.LastUsedService, m.LastUsedRegion = types.StringNull(), types.StringNull(), types.StringNull()
+	if u.At == nil {
+		return
+	}
+	m.LastUsedAt = types.StringValue(formatTime(*u.At))
+	if u.Service != "" {
+		m.LastUsedService = types.StringValue(u.Service)
+	}
+	if u.Region != "" {
+		m.LastUsedRegion = types.StringValue(u.Region)
+	}
 }
 
 func nonNil(m map[string]string) map[string]string {
@@ -319,6 +346,18 @@ func (r *credentialResource) Read(ctx context.Context, req resource.ReadRequest,
 		resp.State.RemoveResource(ctx)
 		return
 	}
+	// The guard is what AWS enforces: one removed or changed (only another principal can: it denies the key every
+	// write to its own user) is put back before anything else, or the lease takes its earlier date.
+	if found, err := r.data.issuer.RepairGuard(ctx, l, present); err != nil {
+		resp.Diagnostics.AddError("Expiry Guard Not Restored", fmt.Sprintf("The expiry guard of lease %s (IAM user %q) was tampered with and could not be put back: "+
+			"until it is, the key works past its expiry. Check the root identity may call iam:PutUserPolicy on the user, then refresh again, "+
+			"or revoke the lease now with `terraform-provider-awsdynamic revoke --lease-id %s`.\n\n%s", l.ID, l.UserName, l.ID, err))
+		return
+	} else if found != "" {
+		resp.Diagnostics.AddWarning("Expiry Guard Tampered With", fmt.Sprintf("Refresh of lease %s (IAM user %q) found that %s "+
+			"Only a principal other than the lease's key can change the guard: look in CloudTrail for PutUserPolicy and DeleteUserPolicy on the user.", l.ID, l.UserName, found))
+	}
+	m.setLastUse(present.LastUsed)
 	if m.PermissionsBoundaryARN.IsNull() {
 		var ra roleArgs
 		resp.Diagnostics.Append(m.Role.As(ctx, &ra, basetypes.ObjectAsOptions{UnhandledUnknownAsEmpty: true})...)
@@ -384,6 +423,7 @@ func (r *credentialResource) Update(ctx context.Context, req resource.UpdateRequ
 	}
 	plan.credentialOutputs = state.credentialOutputs
 	r.store(ctx, &plan, l, nil, &resp.Diagnostics)
+	plan.LastUsedAt, plan.LastUsedService, plan.LastUsedRegion = state.LastUsedAt, state.LastUsedService, state.LastUsedRegion
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 	resp.Diagnostics.Append(setPrivateLease(ctx, resp.Private, l)...)
 }

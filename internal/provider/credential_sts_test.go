@@ -3,6 +3,8 @@ package provider_test
 import (
 	"context"
 	"fmt"
+	"maps"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -24,6 +26,7 @@ import (
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/moto"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/clock"
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/lease"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/provider"
 )
 
@@ -81,6 +84,20 @@ func stsRecorded(action string) ([]moto.Request, error) {
 
 // checkSTSRequest finds the requests of action whose key field has value, n of them (0: at least one; Terraform
 // opens an ephemeral resource at plan and again at apply), and checks the form fields in want on each.
+// withSessionTags adds to want the Tags.member.N parameters of a role's session tags as the provider sends them:
+// sorted by key, with the audit tags (audit_tags is on by default) joining a role that sets session tags.
+func withSessionTags(want, tags map[string]string) map[string]string {
+	all := lease.AuditTags(rootARN(), os.Getenv)
+	for k, v := range tags {
+		all[k] = v
+	}
+	for n, k := range slices.Sorted(maps.Keys(all)) {
+		want[fmt.Sprintf("Tags.member.%d.Key", n+1)] = k
+		want[fmt.Sprintf("Tags.member.%d.Value", n+1)] = all[k]
+	}
+	return want
+}
+
 func checkSTSRequest(action, key, value string, n int, want map[string]string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
 		reqs, err := stsRecorded(action)
@@ -276,12 +293,11 @@ resource "echo" "run" {}
 					stsCheckExpiry(ci, time.Hour, &first),
 					// moto tracks AssumeRole's keys: GetCallerIdentity with them answers the session's ARN.
 					stsCheckCallerIdentity(ci, "", func(a map[string]string) string { return a["assumed_role_arn"] }),
-					checkSTSRequest("AssumeRole", "RoleSessionName", "ci-pipeline", 1, map[string]string{
+					checkSTSRequest("AssumeRole", "RoleSessionName", "ci-pipeline", 1, withSessionTags(map[string]string{
 						"RoleArn": stsDeployARN, "DurationSeconds": "3600", "ExternalId": "ext-1234",
 						"Policy":                  `{"Statement":[{"Action":"s3:ListBucket","Effect":"Allow","Resource":"*"}],"Version":"2012-10-17"}`,
 						"PolicyArns.member.1.arn": "arn:aws:iam::aws:policy/ReadOnlyAccess",
-						"Tags.member.1.Key":       "team", "Tags.member.1.Value": "platform",
-					}),
+					}, map[string]string{"team": "platform"})),
 					// The ephemeral credential, carried into state by the echo provider.
 					resource.TestCheckResourceAttr("echo.run", "data.assumed_role_arn", "arn:aws:sts::123456789012:assumed-role/audit/terraform-run"),
 					stsCheckCallerIdentity("echo.run", "data.", func(a map[string]string) string { return a["assumed_role_arn"] }),
@@ -344,13 +360,12 @@ resource "awsdynamic_credential" "fed" {
 					stsCheckMotoAnswer(fed, "GetFederationToken", motoFederationTokenPfx),
 					// As Vault does: the group's inline policy merged before the role's document, its managed policy
 					// appended to policy_arns.
-					checkSTSRequest("GetFederationToken", "Name", "ci-fed", 1, map[string]string{
+					checkSTSRequest("GetFederationToken", "Name", "ci-fed", 1, withSessionTags(map[string]string{
 						"DurationSeconds":         "7200",
 						"Policy":                  `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:ReceiveMessage","Resource":"*"},{"Action":"s3:GetObject","Effect":"Allow","Resource":"*"}]}`,
 						"PolicyArns.member.1.arn": "arn:aws:iam::aws:policy/ReadOnlyAccess",
 						"PolicyArns.member.2.arn": "arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess",
-						"Tags.member.1.Key":       "team", "Tags.member.1.Value": "data",
-					}),
+					}, map[string]string{"team": "data"})),
 				),
 			},
 			// renew_before defaults to a third of 2h: 40 minutes.

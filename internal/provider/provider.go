@@ -88,6 +88,7 @@ type providerModel struct {
 	SkipCredentialsValidation types.Bool        `tfsdk:"skip_credentials_validation"`
 	SweepExpiredLeases        types.Bool        `tfsdk:"sweep_expired_leases"`
 	RequiredBoundaryARN       types.String      `tfsdk:"required_permissions_boundary_arn"`
+	AuditTags                 types.Bool        `tfsdk:"audit_tags"`
 }
 
 type endpointsModel struct {
@@ -205,6 +206,15 @@ func (p *awsdynamicProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 					"than %s ago, and users left half-created by an interrupted issue (no key or expiry guard) older than that. Only users "+
 					"carrying this provider's lease tags are touched. What was removed is reported as a warning. The same sweep runs "+
 					"as `terraform-provider-awsdynamic sweep` for a scheduled job. Default `false`.", fmtDuration(sweepGrace)),
+			},
+			"audit_tags": schema.BoolAttribute{
+				Optional: true,
+				MarkdownDescription: "Tag every IAM user a lease creates with who issued it and from where: `" + lease.TagIssuedBy + "` is the root " +
+					"identity's ARN (as `sts:GetCallerIdentity` answers it; left out with `skip_credentials_validation`), and `" + lease.TagIssuedFrom +
+					"` names the CI run when the provider runs in one (GitHub Actions: repository, run ID and attempt; GitLab CI: project path and job ID; " +
+					"CircleCI, Buildkite, Bitbucket Pipelines, Azure Pipelines and Jenkins from their standard variables). Values are sanitized to IAM's " +
+					"tag characters and 256 characters, and hold no secret. Both tags count among the 5 of IAM's 50 tags per user the provider reserves " +
+					"for its own, whether or not this is on. `terraform-provider-awsdynamic leases` shows them. Default `true`.",
 			},
 			"skip_credentials_validation": schema.BoolAttribute{
 				Optional: true,
@@ -411,7 +421,16 @@ func (p *awsdynamicProvider) Configure(ctx context.Context, req provider.Configu
 			partition = parts[1] // the guard holds the user's ARN, whose partition sizes it
 		}
 	}
+	var audit map[string]string
+	if m.AuditTags.IsNull() || m.AuditTags.ValueBool() {
+		arn := ""
+		if data.identity != nil {
+			arn = data.identity.ARN
+		}
+		audit = lease.AuditTags(arn, os.Getenv)
+	}
 	data.issuer = lease.NewIssuer(lease.Options{
+		AuditTags:   audit,
 		Partition:   partition,
 		IAM:         clients.IAM,
 		STS:         clients.STS,
@@ -454,7 +473,7 @@ func unknownProviderValue(m *providerModel, diags *diag.Diagnostics) {
 	for name, v := range map[string]interface{ IsUnknown() bool }{
 		"access_key": m.AccessKey, "secret_key": m.SecretKey, "token": m.Token, "profile": m.Profile, "region": m.Region,
 		"default_ttl": m.DefaultTTL, "max_ttl": m.MaxTTL, "username_template": m.UsernameTemplate, "user_path": m.UserPath,
-		"default_tags": m.DefaultTags, "required_permissions_boundary_arn": m.RequiredBoundaryARN,
+		"default_tags": m.DefaultTags, "required_permissions_boundary_arn": m.RequiredBoundaryARN, "audit_tags": m.AuditTags,
 	} {
 		if v.IsUnknown() {
 			diags.AddAttributeError(path.Root(name), "Unknown Provider Value",

@@ -31,6 +31,10 @@ type roleArgs struct {
 	DefaultSTSTTL          types.String        `tfsdk:"default_sts_ttl"`
 	MaxSTSTTL              types.String        `tfsdk:"max_sts_ttl"`
 	MFASerialNumber        types.String        `tfsdk:"mfa_serial_number"`
+	SourceIdentity         types.String        `tfsdk:"source_identity"`
+	AllowedSourceIPs       types.Set           `tfsdk:"allowed_source_ips"`
+	AllowedSourceVPCs      types.Set           `tfsdk:"allowed_source_vpcs"`
+	AllowedVPCEndpoints    types.Set           `tfsdk:"allowed_vpc_endpoints"`
 }
 
 // attrKind is the Terraform type of a role argument.
@@ -67,10 +71,14 @@ var roleAttrs = []roleAttr{
 	{"max_ttl", kindDuration, false, "Longest an `iam_user` lease from this role may be renewed to, counted from issue, overriding the provider's `max_ttl`."},
 	{"role_arns", kindList, false, "IAM roles an `assumed_role` credential may assume. Vault: `role_arns`."},
 	{"external_id", kindString, false, "External ID sent with sts:AssumeRole (`assumed_role`). Vault: `external_id`."},
-	{"session_tags", kindMap, false, "Session tags sent with sts:AssumeRole or sts:GetFederationToken. Vault: `session_tags`."},
+	{"session_tags", kindMap, false, "Session tags sent with sts:AssumeRole or sts:GetFederationToken. With the provider's `audit_tags` on, the `awsdynamic:issued-by` and `awsdynamic:issued-from` tags join them (only for a role that sets session tags: tagging a session needs `sts:TagSession`, which such a role has); keys may not begin with `awsdynamic:`. Vault: `session_tags`."},
 	{"default_sts_ttl", kindDuration, false, "Default lifetime of STS credentials from this role. Vault: `default_sts_ttl`."},
 	{"max_sts_ttl", kindDuration, false, "Longest lifetime of STS credentials from this role. Vault: `max_sts_ttl`."},
 	{"mfa_serial_number", kindString, false, "MFA device for `session_token` credentials: the credential's `mfa_code` is checked against it. Vault: `mfa_serial_number`."},
+	{"source_identity", kindString, false, "Source identity set with sts:AssumeRole (`assumed_role`): CloudTrail records it on every action of the session and of roles chained from it, and the session cannot change it. 2–64 characters of letters, digits and +=,.@_-. The target role's trust policy must allow `sts:SetSourceIdentity`. No Vault equivalent."},
+	{"allowed_source_ips", kindSet, false, "CIDR blocks (or addresses), IPv4 or IPv6, that requests made with the credential may come from (`aws:SourceIp`). With `allowed_source_vpcs` and `allowed_vpc_endpoints`, a request passes when it matches any of the three; every other request is denied, except those an AWS service makes on the caller's behalf (`aws:ViaAWSService`). For `iam_user` the expiry guard carries the Deny (and a change is made in place on a live credential); for `assumed_role` and `federation_token`, the session policy. Not for `session_token`, which takes no session policy. The guard's share of IAM's 2,048-character inline budget grows with each entry. No Vault equivalent."},
+	{"allowed_source_vpcs", kindSet, false, "VPC IDs (`vpc-...`) that requests made with the credential may come from, through a VPC endpoint (`aws:SourceVpc`). See `allowed_source_ips`."},
+	{"allowed_vpc_endpoints", kindSet, false, "VPC endpoint IDs (`vpce-...`) that requests made with the credential may come through (`aws:SourceVpce`). See `allowed_source_ips`."},
 }
 
 // toRole converts the arguments into the engine's Role, recording which are not known yet.
@@ -132,6 +140,12 @@ func (a roleArgs) toRole(ctx context.Context, base path.Path, diags *diag.Diagno
 		DefaultSTSTTL:          dur("default_sts_ttl", a.DefaultSTSTTL),
 		MaxSTSTTL:              dur("max_sts_ttl", a.MaxSTSTTL),
 		MFASerialNumber:        str("mfa_serial_number", a.MFASerialNumber),
+		SourceIdentity:         str("source_identity", a.SourceIdentity),
+		Network: lease.NetworkBinding{
+			SourceIPs:    strs("allowed_source_ips", a.AllowedSourceIPs),
+			SourceVPCs:   strs("allowed_source_vpcs", a.AllowedSourceVPCs),
+			VPCEndpoints: strs("allowed_vpc_endpoints", a.AllowedVPCEndpoints),
+		},
 	}
 	return r, unknown
 }

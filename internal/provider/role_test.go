@@ -285,7 +285,7 @@ func tagMap(n int) string {
 // oversizeDocument fits IAM's 2,048 characters alone, but not beside even the smallest expiry guard.
 func oversizeDocument() string {
 	var actions []string
-	for i := 0; len(strings.Join(actions, `","`)) < 2048-lease.GuardSize("aws", "/", "x"); i++ {
+	for i := 0; len(strings.Join(actions, `","`)) < 2048-lease.GuardSize("aws", "/", "x", lease.NetworkBinding{}); i++ {
 		actions = append(actions, fmt.Sprintf("s3:GetObjectVersion%03d", i))
 	}
 	return `jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = ["` + strings.Join(actions, `", "`) + `"], Resource = "*" }] })`
@@ -311,7 +311,7 @@ var staticBadInputs = []badInput{
 		"Too Many Managed Policies", "policy_arns has 21 policies; IAM attaches at most 20"},
 	{"11 groups", "awsdynamic_role.groups", roleBlock("groups", `  iam_groups = `+arnList(11, "group-%02d")),
 		"Too Many Groups", "iam_groups has 11 groups; an IAM user can belong to at most 10"},
-	{"48 iam_tags beside the 3 lease tags", "awsdynamic_role.tags", roleBlock("tags", okPolicy+"\n  iam_tags = "+tagMap(48)),
+	{"46 iam_tags beside the 5 reserved tags", "awsdynamic_role.tags", roleBlock("tags", okPolicy+"\n  iam_tags = "+tagMap(46)),
 		"Invalid IAM Tags", "over IAM's limit of 50 tags per user"},
 	{"malformed boundary ARN", "awsdynamic_role.boundary", roleBlock("boundary", okPolicy+"\n  permissions_boundary_arn = \"PowerUserAccess\""),
 		"Invalid Permissions Boundary ARN", "permissions_boundary_arn"},
@@ -348,10 +348,10 @@ var staticBadInputs = []badInput{
 
 // Checked once the provider is configured: they depend on its default_tags and max_ttl.
 var providerBadInputs = []badInput{
-	{"46 iam_tags beside 2 default_tags and the 3 lease tags", "awsdynamic_role.tags", roleBlock("tags", okPolicy+"\n  iam_tags = "+tagMap(46)),
-		"Invalid IAM Tags", "46 tags plus the 5"},
-	{"the same on a credential's inline role", "awsdynamic_credential.tags", inlineCredentialBlock("resource", "tags", okPolicy+"\n    iam_tags = "+tagMap(46), ``),
-		"Invalid IAM Tags", "46 tags plus the 5"},
+	{"44 iam_tags beside 2 default_tags and the 5 tags the provider reserves (3 lease, 2 audit)", "awsdynamic_role.tags", roleBlock("tags", okPolicy+"\n  iam_tags = "+tagMap(44)),
+		"Invalid IAM Tags", "44 tags plus the 7"},
+	{"the same on a credential's inline role", "awsdynamic_credential.tags", inlineCredentialBlock("resource", "tags", okPolicy+"\n    iam_tags = "+tagMap(44), ``),
+		"Invalid IAM Tags", "44 tags plus the 7"},
 	{"default_ttl above the provider's max_ttl", "awsdynamic_role.ttls", roleBlock("ttls", okPolicy+"\n  default_ttl = \"3h\""),
 		"Default TTL Exceeds Maximum", "Lower default_ttl or raise max_ttl"},
 }

@@ -109,6 +109,7 @@ var classes = map[string]class{
 	"iam:CreateAccessKey":                 classUser,
 	"iam:DeleteAccessKey":                 classUser,
 	"iam:ListAccessKeys":                  classUser,
+	"iam:GetAccessKeyLastUsed":            classUser,
 	"iam:GetLoginProfile":                 classUser,
 	"iam:DeleteLoginProfile":              classUser,
 	"iam:ListMFADevices":                  classUser,

@@ -160,7 +160,7 @@ func (p *awsdynamicProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 			},
 			"retry_mode": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "The SDK's retry mode: `standard` (default) or `adaptive` (client-side rate limiting under throttling).",
+				MarkdownDescription: "The SDK's retry mode: `adaptive` (default: once IAM throttles, every call of this provider process waits for a client-side token, so that concurrent applies share the account's rate instead of fighting over it) or `standard` (jittered backoff only). Both retry with jittered exponential backoff and no client-side retry budget.",
 				Validators:          []validator.String{stringvalidator.OneOf("standard", "adaptive")},
 			},
 			"default_ttl": schema.StringAttribute{

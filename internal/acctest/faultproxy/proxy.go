@@ -11,9 +11,12 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"regexp"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -86,6 +89,7 @@ type Proxy struct {
 	holding map[string]int
 	gen     int // bumped by Reset: calls in flight across a Reset are not recorded into the new epoch
 	rng     *rand.Rand
+	rewrite map[string]func([]byte) []byte
 }
 
 // Start listens on a free loopback port and forwards to target (moto's URL).
@@ -106,6 +110,7 @@ func Start(target string) (*Proxy, error) {
 		held:    make(chan struct{}),
 		holding: map[string]int{},
 		rng:     rand.New(rand.NewPCG(1, 2)),
+		rewrite: map[string]func([]byte) []byte{},
 	}
 	p.rp = httputil.NewSingleHostReverseProxy(u)
 	p.srv = &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
@@ -147,6 +152,26 @@ func (p *Proxy) Reset() {
 	p.gen++
 	p.holding = map[string]int{}
 	p.latency = 0
+	p.rewrite = map[string]func([]byte) []byte{}
+}
+
+// Rewrite forwards action's calls to moto and answers with fn applied to moto's successful answer: for what AWS
+// reports and moto cannot be made to (an account's quotas, say).
+func (p *Proxy) Rewrite(action string, fn func(body []byte) []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rewrite[action] = fn
+}
+
+var usersQuota = regexp.MustCompile(`(<key>UsersQuota</key>\s*<value>)\d+(</value>)`)
+
+// UsersQuota rewrites an iam:GetAccountSummary answer to report quota as the account's UsersQuota. moto always
+// reports AWS's default, 5,000, and counts its users truly; real accounts differ (AWS raises the quota on
+// request), and a test cannot create thousands of users to come near it.
+func UsersQuota(quota int) func([]byte) []byte {
+	return func(b []byte) []byte {
+		return usersQuota.ReplaceAll(b, []byte("${1}"+strconv.Itoa(quota)+"${2}"))
+	}
 }
 
 // Release lets the calls held so far through; Hold rules go on holding later calls.
@@ -247,6 +272,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rule := p.match(action, n)
 	latency := p.latency
 	held := p.held
+	rewrite := p.rewrite[action]
 	p.mu.Unlock()
 
 	defer func() {
@@ -260,6 +286,21 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if latency > 0 {
 		time.Sleep(latency)
+	}
+	if rule == nil && rewrite != nil {
+		rec := httptest.NewRecorder()
+		p.rp.ServeHTTP(rec, r)
+		out := rec.Body.Bytes()
+		if rec.Code == http.StatusOK {
+			out = rewrite(out)
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(out)
+		return
 	}
 	if rule == nil {
 		p.rp.ServeHTTP(w, r)

@@ -85,9 +85,9 @@ var (
 
 // Defaults for zero Options fields.
 const (
-	DefaultUserPath        = "/awsdynamic/"
-	DefaultLeaseTTL        = time.Hour
-	DefaultLeaseMaxTTL     = 24 * time.Hour
+	DefaultUserPath    = "/awsdynamic/"
+	DefaultLeaseTTL    = time.Hour
+	DefaultLeaseMaxTTL = 24 * time.Hour
 	// DefaultRollbackTimeout bounds the cleanup of a failed issue. Its calls are retried on throttling as often as
 	// issue's (the same clients, the same retryer); the bound is there only so that a cancelled apply ends. It
 	// leaves room for each of revoke's sequential steps to use every throttled attempt at the longest backoff,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -315,6 +316,11 @@ type providerData struct {
 	userPath           string
 	defaultTags        map[string]string
 	requiredBoundary   string // required_permissions_boundary_arn; empty when unset
+
+	// quota is the account's IAM user quota, read once for the process and shared by every credential's plan
+	// and issue; quotaUnread says once, not per credential, that it could not be read.
+	quota       *lease.UserQuota
+	quotaUnread sync.Once
 }
 
 func (p *awsdynamicProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
@@ -412,7 +418,9 @@ func (p *awsdynamicProvider) Configure(ctx context.Context, req provider.Configu
 			partition = parts[1] // the guard holds the user's ARN, whose partition sizes it
 		}
 	}
+	data.quota = lease.NewUserQuota(clients.IAM)
 	data.issuer = lease.NewIssuer(lease.Options{
+		UserQuota:   data.quota,
 		Partition:   partition,
 		IAM:         clients.IAM,
 		STS:         clients.STS,

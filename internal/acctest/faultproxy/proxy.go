@@ -90,6 +90,10 @@ type Proxy struct {
 	gen     int // bumped by Reset: calls in flight across a Reset are not recorded into the new epoch
 	rng     *rand.Rand
 	rewrite map[string]func([]byte) []byte
+
+	writes, reads *bucket        // SetRateLimit's account-wide buckets; nil: no limit
+	throttled     int            // calls the rate limit answered
+	attempts      map[string]int // attempts per SDK invocation ID
 }
 
 // Start listens on a free loopback port and forwards to target (moto's URL).
@@ -103,14 +107,15 @@ func Start(target string) (*Proxy, error) {
 		return nil, err
 	}
 	p := &Proxy{
-		URL:     "http://" + ln.Addr().String(),
-		target:  u,
-		ln:      ln,
-		counts:  map[string]int{},
-		held:    make(chan struct{}),
-		holding: map[string]int{},
-		rng:     rand.New(rand.NewPCG(1, 2)),
-		rewrite: map[string]func([]byte) []byte{},
+		URL:      "http://" + ln.Addr().String(),
+		target:   u,
+		ln:       ln,
+		counts:   map[string]int{},
+		held:     make(chan struct{}),
+		holding:  map[string]int{},
+		rng:      rand.New(rand.NewPCG(1, 2)),
+		rewrite:  map[string]func([]byte) []byte{},
+		attempts: map[string]int{},
 	}
 	p.rp = httputil.NewSingleHostReverseProxy(u)
 	p.srv = &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
@@ -141,7 +146,7 @@ func (p *Proxy) Add(rules ...Rule) {
 	}
 }
 
-// Reset removes every rule, forgets counts and calls, and releases held calls.
+// Reset removes every rule, rewrite, rate limit and latency, forgets counts and calls, and releases held calls.
 func (p *Proxy) Reset() {
 	p.Release()
 	p.mu.Lock()
@@ -153,6 +158,9 @@ func (p *Proxy) Reset() {
 	p.holding = map[string]int{}
 	p.latency = 0
 	p.rewrite = map[string]func([]byte) []byte{}
+	p.attempts = map[string]int{}
+	p.throttled = 0
+	p.writes, p.reads = nil, nil
 }
 
 // Rewrite forwards action's calls to moto and answers with fn applied to moto's successful answer: for what AWS
@@ -270,6 +278,13 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	idx, gen := len(p.calls), p.gen
 	p.calls = append(p.calls, Call{Action: action, Start: start})
 	rule := p.match(action, n)
+	limited := rule == nil && p.overRate(action, start)
+	if limited {
+		p.throttled++
+	}
+	if id := r.Header.Get(invocationHeader); id != "" {
+		p.attempts[id]++
+	}
 	latency := p.latency
 	held := p.held
 	rewrite := p.rewrite[action]
@@ -279,13 +294,17 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
 		if p.gen == gen {
 			p.calls[idx].End = time.Now()
-			p.calls[idx].Faulted = rule != nil
+			p.calls[idx].Faulted = rule != nil || limited
 		}
 		p.mu.Unlock()
 	}()
 
 	if latency > 0 {
 		time.Sleep(latency)
+	}
+	if limited {
+		rateLimited(w, action)
+		return
 	}
 	if rule == nil && rewrite != nil {
 		rec := httptest.NewRecorder()

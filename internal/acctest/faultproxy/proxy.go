@@ -91,8 +91,10 @@ type Proxy struct {
 	rng     *rand.Rand
 	rewrite map[string]func([]byte) []byte
 
-	writes, reads *bucket        // SetRateLimit's account-wide buckets; nil: no limit
-	throttled     int            // calls the rate limit answered
+	writes, reads *bucket // SetRateLimit's account-wide buckets; nil: no limit
+	throttled     int     // calls the rate limit answered
+	writesIn      int     // IAM writes and reads the rate limit let through
+	readsIn       int
 	attempts      map[string]int // attempts per SDK invocation ID
 }
 
@@ -159,7 +161,7 @@ func (p *Proxy) Reset() {
 	p.latency = 0
 	p.rewrite = map[string]func([]byte) []byte{}
 	p.attempts = map[string]int{}
-	p.throttled = 0
+	p.throttled, p.writesIn, p.readsIn = 0, 0, 0
 	p.writes, p.reads = nil, nil
 }
 

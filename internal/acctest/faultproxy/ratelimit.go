@@ -70,9 +70,17 @@ func (p *Proxy) overRate(action string, now time.Time) bool {
 		return false
 	}
 	if IsIAMRead(action) {
-		return !p.reads.take(now)
+		if !p.reads.take(now) {
+			return true
+		}
+		p.readsIn++
+		return false
 	}
-	return !p.writes.take(now)
+	if !p.writes.take(now) {
+		return true
+	}
+	p.writesIn++
+	return false
 }
 
 // Stats are what the proxy saw since Start or the last Reset.
@@ -82,13 +90,16 @@ type Stats struct {
 	// Invocations are the SDK's calls, each made of one or more attempts (the amz-sdk-invocation-id header
 	// groups them); Retries = Calls - Invocations for the calls that carried the header.
 	Invocations, MaxAttempts int
+	// Writes and Reads are the IAM calls that got past the rate limit, writes and reads apart: the work the
+	// account's rate has to carry, whatever the retries.
+	Writes, Reads int
 }
 
 // Stats returns the counts since Start or the last Reset.
 func (p *Proxy) Stats() Stats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	s := Stats{Calls: len(p.calls), Throttled: p.throttled, Invocations: len(p.attempts)}
+	s := Stats{Calls: len(p.calls), Throttled: p.throttled, Invocations: len(p.attempts), Writes: p.writesIn, Reads: p.readsIn}
 	for _, n := range p.attempts {
 		s.MaxAttempts = max(s.MaxAttempts, n)
 	}

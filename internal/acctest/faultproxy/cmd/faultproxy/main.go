@@ -6,7 +6,7 @@
 //
 // It prints its own URL on the first line of stdout, then serves until SIGINT or SIGTERM. Two paths are its own:
 // GET /_faultproxy/stats answers {"calls": N, "counts": {"Action": N, ...}, "throttled": N, "invocations": N,
-// "max_attempts": N} for the calls since start or the last reset; POST /_faultproxy/reset forgets them (the latency
+// "max_attempts": N, "iam_writes": N, "iam_reads": N} for the calls since start or the last reset; POST /_faultproxy/reset forgets them (the latency
 // and the rate limit stay).
 package main
 
@@ -95,7 +95,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		st := h.p.Stats()
 		_ = json.NewEncoder(w).Encode(map[string]any{"calls": h.p.Count(""), "counts": h.p.Counts(),
-			"throttled": st.Throttled, "invocations": st.Invocations, "max_attempts": st.MaxAttempts})
+			"throttled": st.Throttled, "invocations": st.Invocations, "max_attempts": st.MaxAttempts,
+			"iam_writes": st.Writes, "iam_reads": st.Reads})
 		return
 	case "/_faultproxy/reset":
 		h.p.Reset() // Reset also clears the latency

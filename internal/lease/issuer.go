@@ -89,7 +89,7 @@ const (
 	DefaultLeaseTTL    = time.Hour
 	DefaultLeaseMaxTTL = 24 * time.Hour
 	// DefaultRollbackTimeout bounds the cleanup of a failed issue. Its calls are retried on throttling as often as
-	// issue's (the same clients, the same retryer); the bound is there only so that a cancelled apply ends. It
+	// issue's (the same clients, the same retryer); the bound is there only so that a canceled apply ends. It
 	// leaves room for each of revoke's sequential steps to use every throttled attempt at the longest backoff,
 	// and for the adaptive rate limiter's waits when many pipelines share the account: a rollback cut short
 	// leaves a half-created user for the sweep.

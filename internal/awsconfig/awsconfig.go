@@ -68,9 +68,13 @@ const (
 	DefaultRegion     = "us-east-1"
 	DefaultMaxRetries = 5
 	// ThrottleMaxAttempts is how often a throttled call is tried, whatever max_retries says: IAM throttles
-	// account-wide, and a revoke or rollback that gives up leaves a user behind. With 11 attempts a call fails
-	// under 30% throttling about twice in a million. Other errors stop after max_retries.
-	ThrottleMaxAttempts = 11
+	// account-wide, and an apply that gives up fails, a revoke or rollback that gives up leaves a user behind.
+	// Throttling is not independent from one attempt to the next: while many pipelines saturate the account's
+	// rate, one call can meet it many times in a row. `make load` (20 applies of 50 credentials at once, 25% of
+	// all calls throttled) saw a CreateUser throttled 11 times in a row, which failed an apply when this was 11.
+	// With up to 5 s of jittered backoff between attempts, 50 attempts keep retrying for about two minutes; other
+	// errors still stop after max_retries.
+	ThrottleMaxAttempts = 50
 	// ValidateMaxAttempts is how often Validate tries anything but throttling: a wrong endpoint or wrong keys
 	// should fail a plan in seconds. Throttling gets ThrottleMaxAttempts there too: at configure time it only
 	// means many pipelines share the account, and failing the whole apply for it helps nobody.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -40,7 +41,7 @@ type Settings struct {
 	AssumeRoleWebIdentity *AssumeRoleWithWebIdentity
 
 	MaxRetries int    // 0: the default
-	RetryMode  string // "standard" (default) or "adaptive"
+	RetryMode  string // "adaptive" (default) or "standard"
 
 	// HTTPClient overrides the transport (tests route it through a proxy). Nil: the SDK's, with short dials.
 	HTTPClient aws.HTTPClient
@@ -67,12 +68,24 @@ const (
 	DefaultRegion     = "us-east-1"
 	DefaultMaxRetries = 5
 	// ThrottleMaxAttempts is how often a throttled call is tried, whatever max_retries says: IAM throttles
-	// account-wide, and a revoke or rollback that gives up leaves a user behind. With 11 attempts a call fails
-	// under 30% throttling about twice in a million. Other errors stop after max_retries.
-	ThrottleMaxAttempts = 11
+	// account-wide, and an apply that gives up fails, a revoke or rollback that gives up leaves a user behind.
+	// Throttling is not independent from one attempt to the next: while many pipelines saturate the account's
+	// rate, one call can meet it many times in a row. `make load` (20 applies of 50 credentials at once, 25% of
+	// all calls throttled) saw a CreateUser throttled 11 times in a row, which failed an apply when this was 11.
+	// With up to 5 s of jittered backoff between attempts, 50 attempts keep retrying for about two minutes; other
+	// errors still stop after max_retries.
+	ThrottleMaxAttempts = 50
+	// ValidateMaxAttempts is how often Validate tries anything but throttling: a wrong endpoint or wrong keys
+	// should fail a plan in seconds. Throttling gets ThrottleMaxAttempts there too: at configure time it only
+	// means many pipelines share the account, and failing the whole apply for it helps nobody.
+	ValidateMaxAttempts = 3
+	validateTimeout     = 2 * time.Minute
 	dialTimeout         = 5 * time.Second
 	maxBackoff          = 5 * time.Second
 	DefaultSession      = "terraform-provider-awsdynamic"
+	RetryModeAdaptive   = "adaptive"
+	RetryModeStandard   = "standard"
+	DefaultRetryMode    = RetryModeAdaptive
 )
 
 // retryableCodes are IAM's answers that mean "try again shortly": the SDK does not retry them by itself.
@@ -89,6 +102,8 @@ type Clients struct {
 	// Clock is AWS's time as these clients see it: every IAM and STS response's Date header corrects the local
 	// clock. Expiries and the sweep's "now" come from it, because AWS enforces the expiry guard by its own clock.
 	Clock *clock.Server
+
+	retryMode string
 }
 
 // NewSTS returns an STS client that signs with other credentials (a freshly issued key, for the propagation
@@ -118,8 +133,12 @@ func New(ctx context.Context, s Settings) (*Clients, error) {
 	if s.MaxRetries <= 0 {
 		maxAttempts = DefaultMaxRetries + 1
 	}
+	mode := s.RetryMode
+	if mode == "" {
+		mode = DefaultRetryMode
+	}
 	opts := []func(*config.LoadOptions) error{
-		config.WithRetryer(func() aws.Retryer { return newRetryer(s.RetryMode, maxAttempts) }),
+		config.WithRetryer(func() aws.Retryer { return newRetryer(mode, maxAttempts) }),
 	}
 	if region != "" {
 		opts = append(opts, config.WithRegion(region))
@@ -158,7 +177,7 @@ func New(ctx context.Context, s Settings) (*Clients, error) {
 	if cfg.Region == "" {
 		cfg.Region = DefaultRegion
 	}
-	c := &Clients{IAMEndpoint: s.IAMEndpoint, STSEndpoint: s.STSEndpoint, Clock: clock.NewServer(s.Clock)}
+	c := &Clients{IAMEndpoint: s.IAMEndpoint, STSEndpoint: s.STSEndpoint, Clock: clock.NewServer(s.Clock), retryMode: mode}
 	// Before any client is built from cfg, so that assume_role's STS calls are measured too.
 	cfg.APIOptions = append(cfg.APIOptions, measureServerTime(c.Clock))
 	c.Config = cfg
@@ -218,29 +237,53 @@ type staticToken string
 
 func (t staticToken) GetIdentityToken() ([]byte, error) { return []byte(t), nil }
 
-func newRetryer(mode string, maxAttempts int) aws.Retryer {
-	std := func(o *retry.StandardOptions) {
-		o.MaxAttempts = max(maxAttempts, ThrottleMaxAttempts)
-		o.MaxBackoff = maxBackoff
-		// No client-side retry budget: one long apply issues and revokes many leases through one client, and
-		// a budget drained by a burst of throttling would fail every later call at once ("retry quota
-		// exceeded"). Attempts stay bounded by MaxAttempts.
-		o.RateLimiter = ratelimit.None
-	}
-	var r aws.Retryer
-	if mode == "adaptive" {
-		r = retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
-			o.StandardOptions = append(o.StandardOptions, std)
+// sharedAdaptive is the adaptive retry mode's client-side rate limiter, one per process. IAM throttles per account,
+// not per client: the IAM and STS clients, the propagation check's clients, assume_role's and every provider
+// configuration of this process must learn from each other's throttling, or each of them probes the account's
+// rate on its own and together they keep it saturated. The SDK keeps that state in the AdaptiveMode value, so
+// there is one, and each client's retryer wraps it.
+var (
+	sharedMu       sync.Mutex
+	sharedAdaptive *retry.AdaptiveMode
+)
+
+func adaptiveMode() *retry.AdaptiveMode {
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	if sharedAdaptive == nil {
+		sharedAdaptive = retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+			o.StandardOptions = append(o.StandardOptions, standardOptions)
 		})
-	} else {
-		r = retry.NewStandard(std)
 	}
-	return patientOnThrottling{Retryer: retry.AddWithErrorCodes(r, retryableCodes...), attempts: maxAttempts}
+	return sharedAdaptive
 }
 
-// patientOnThrottling gives throttled calls every attempt of the retryer, and other errors only attempts.
+// standardOptions are the retries under both modes: jittered exponential backoff up to maxBackoff (the SDK's),
+// and no client-side retry budget: one long apply issues and revokes many leases through one client, and a
+// budget drained by a burst of throttling would fail every later call at once ("retry quota exceeded"). Attempts
+// stay bounded by the MaxAttempts each client's retryer sets.
+func standardOptions(o *retry.StandardOptions) {
+	o.MaxAttempts = ThrottleMaxAttempts
+	o.MaxBackoff = maxBackoff
+	o.RateLimiter = ratelimit.None
+}
+
+func newRetryer(mode string, maxAttempts int) aws.RetryerV2 {
+	var r aws.RetryerV2
+	if mode == RetryModeStandard {
+		r = retry.NewStandard(standardOptions)
+	} else {
+		r = adaptiveMode()
+	}
+	// The SDK's wrappers keep GetAttemptToken (they embed RetryerV2) but are declared as returning Retryer.
+	wrapped := retry.AddWithMaxAttempts(retry.AddWithErrorCodes(r, retryableCodes...), max(maxAttempts, ThrottleMaxAttempts))
+	return patientOnThrottling{RetryerV2: wrapped.(aws.RetryerV2), attempts: maxAttempts}
+}
+
+// patientOnThrottling gives throttled calls every attempt of the retryer, and other errors only attempts. It
+// embeds RetryerV2, not Retryer: the adaptive mode rate-limits in GetAttemptToken, which a Retryer would hide.
 type patientOnThrottling struct {
-	aws.Retryer
+	aws.RetryerV2
 	attempts int
 }
 
@@ -252,7 +295,7 @@ func (r patientOnThrottling) RetryDelay(attempt int, err error) (time.Duration, 
 	if attempt >= r.attempts && throttles.IsErrorThrottle(err) != aws.TrueTernary {
 		return 0, &retry.MaxAttemptsError{Attempt: attempt, Err: err}
 	}
-	return r.Retryer.RetryDelay(attempt, err)
+	return r.RetryerV2.RetryDelay(attempt, err)
 }
 
 // Identity is who the root identity is, as STS says.
@@ -261,12 +304,13 @@ type Identity struct {
 }
 
 // Validate asks sts:GetCallerIdentity who the root identity is. It is bounded: a wrong endpoint or wrong keys
-// fail within seconds with the endpoint and the AWS error code, and never with a secret.
+// fail within seconds with the endpoint and the AWS error code, and never with a secret. Throttling is retried as
+// patiently as any other call (ThrottleMaxAttempts), within validateTimeout.
 func (c *Clients) Validate(ctx context.Context) (*Identity, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, validateTimeout)
 	defer cancel()
 	out, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}, func(o *sts.Options) {
-		o.RetryMaxAttempts = 3
+		o.Retryer = newRetryer(c.retryMode, ValidateMaxAttempts)
 	})
 	if err != nil {
 		return nil, &ValidationError{Endpoint: c.describeSTSEndpoint(), Err: err}

@@ -91,8 +91,12 @@ func (i *Issuer) issueIAMUser(ctx context.Context, role Role, req Request) (*Lea
 	if role.PermissionsBoundaryARN != "" {
 		in.PermissionsBoundary = aws.String(role.PermissionsBoundaryARN)
 	}
+	if err := i.quota.reserve(ctx); err != nil {
+		return fail("%w", err)
+	}
 	created, err := i.iam.CreateUser(ctx, in)
 	if err != nil {
+		i.quota.release() // if the user was made after all, the rollback's DeleteUser counts it again: an undercount by one
 		// Even a refusal is no proof that nothing was created (the SDK may have retried an attempt whose answer
 		// was lost), and the name alone is no proof that a user is ours: rolling back asks for the lease-ID tag.
 		return nil, Credentials{}, i.rollback(ctx, role, l, fmt.Sprintf("creating IAM user %q", name), awsError(err), true)

@@ -13,10 +13,15 @@ import (
 
 // Defaults for zero Options fields.
 const (
-	DefaultUserPath        = "/awsdynamic/"
-	DefaultLeaseTTL        = time.Hour
-	DefaultLeaseMaxTTL     = 24 * time.Hour
-	DefaultRollbackTimeout = 2 * time.Minute
+	DefaultUserPath    = "/awsdynamic/"
+	DefaultLeaseTTL    = time.Hour
+	DefaultLeaseMaxTTL = 24 * time.Hour
+	// DefaultRollbackTimeout bounds the cleanup of a failed issue. Its calls are retried on throttling as often as
+	// issue's (the same clients, the same retryer); the bound is there only so that a canceled apply ends. It
+	// leaves room for each of revoke's sequential steps to use every throttled attempt at the longest backoff,
+	// and for the adaptive rate limiter's waits when many pipelines share the account: a rollback cut short
+	// leaves a half-created user for the sweep.
+	DefaultRollbackTimeout = 10 * time.Minute
 )
 
 // Options configure an Issuer. Zero values take the defaults named on each field.
@@ -44,6 +49,10 @@ type Options struct {
 
 	Propagation     PropagationPolicy
 	RollbackTimeout time.Duration // DefaultRollbackTimeout: how long a failed Issue may spend removing what it made
+
+	// UserQuota, when set, refuses an iam_user issue that would pass the account's IAM user quota, before any
+	// call that creates something. Share one per process (the provider keeps it in its configured data).
+	UserQuota *UserQuota
 }
 
 // Request is what one issue asks for beyond the role.
@@ -77,6 +86,7 @@ type Issuer struct {
 
 	propagation     PropagationPolicy
 	rollbackTimeout time.Duration
+	quota           *UserQuota
 }
 
 // NewIssuer returns an Issuer with o's zero fields set to their defaults.
@@ -95,6 +105,7 @@ func NewIssuer(o Options) *Issuer {
 		maxTTL:          o.MaxTTL,
 		propagation:     o.Propagation.withDefaults(),
 		rollbackTimeout: o.RollbackTimeout,
+		quota:           o.UserQuota,
 	}
 	if i.clock == nil {
 		i.clock = clock.Real{}

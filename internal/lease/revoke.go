@@ -91,6 +91,9 @@ func (i *Issuer) revokeUser(ctx context.Context, l *Lease) error {
 	roundErr := errors.Join(listErr, concurrently(append(others, u.deleteInlinePolicy(ctx, GuardPolicyName))...))
 
 	_, err := i.iam.DeleteUser(ctx, &iam.DeleteUserInput{UserName: u.user})
+	if err == nil {
+		i.quota.release()
+	}
 	if err = ignoreNoSuchEntity(err); err == nil {
 		// IAM refuses DeleteUser while anything is left on the user, so success proves it went with everything on
 		// it: the errors of the earlier rounds (a listing AWS could not answer, say) no longer matter.

@@ -230,6 +230,46 @@ func (r *credentialResource) planNewBoundary(ctx context.Context, req resource.M
 		return
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("permissions_boundary_arn"), boundaryValue(r.data, ra, nil, types.StringNull()))...)
+	if ra.CredentialType.ValueString() == string(lease.IAMUser) {
+		planQuota(ctx, r.data, &resp.Diagnostics)
+	}
+}
+
+// planQuota warns when the IAM users this plan creates take the account past 80% of its UsersQuota, or past the
+// quota. A resource's ModifyPlan sees only itself, so the estimate is what this provider process has planned so
+// far: Terraform plans every resource of one provider configuration in one process, and the process counts each
+// planned iam_user credential (lease.UserQuota). The warning comes once, from the credential that crosses the
+// line, and names the numbers.
+func planQuota(ctx context.Context, d *providerData, diags *diag.Diagnostics) {
+	if d == nil || d.quota == nil {
+		return
+	}
+	at := path.Root("role").AtName("credential_type")
+	s, err := d.quota.Plan(ctx)
+	if err != nil {
+		d.quotaUnread.Do(func() {
+			diags.AddAttributeWarning(at, "IAM User Quota Not Checked", fmt.Sprintf(
+				"How close the account is to its quota of IAM users could not be read, so this plan cannot warn before "+
+					"issuing would pass it. Grant iam:GetAccountSummary to the provider's identity (see the least-privilege "+
+					"guide) to have it checked.\n\n%s", err))
+		})
+		return
+	}
+	prev := s
+	prev.Planned--
+	first := s.Planned == 1
+	switch {
+	case s.Exceeded() && (first || !prev.Exceeded()):
+		diags.AddAttributeWarning(at, "IAM User Quota Would Be Exceeded", fmt.Sprintf(
+			"The account has %d IAM users and a UsersQuota of %d; this plan creates at least %d more. The credentials past "+
+				"the quota will not be issued: revoke or sweep credentials that are no longer needed, shorten their ttl, "+
+				"plan fewer, or ask AWS to raise the quota.", s.Users, s.Quota, s.Planned))
+	case s.Warn() && (first || !prev.Warn()):
+		diags.AddAttributeWarning(at, "IAM User Quota Nearly Reached", fmt.Sprintf(
+			"The account has %d IAM users and a UsersQuota of %d; with the %d this plan creates it passes %.0f%% of it. "+
+				"Revoke or sweep credentials that are no longer needed, shorten their ttl, or ask AWS to raise the quota "+
+				"before issuing fails.", s.Users, s.Quota, s.Planned, 100*lease.QuotaWarnShare))
+	}
 }
 
 func (r *credentialResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

@@ -242,6 +242,15 @@ func formatTime(t time.Time) string {
 
 // issueDiagnostic turns an engine error into a diagnostic: what failed, what to do, AWS's answer last.
 func issueDiagnostic(diags *diag.Diagnostics, role string, err error) {
+	var qe *lease.QuotaError
+	if errors.As(err, &qe) {
+		diags.AddAttributeError(path.Root("role").AtName("credential_type"), "IAM User Quota Reached", fmt.Sprintf(
+			"No credential was issued from role %q: its credential_type \"iam_user\" creates an IAM user, and the account has "+
+				"%d IAM users against a UsersQuota of %d. Nothing was created. Revoke or sweep credentials that are no longer "+
+				"needed, shorten their ttl, issue fewer at once, or ask AWS to raise the quota; then apply again.\n\n%s",
+			role, qe.Users, qe.Quota, err))
+		return
+	}
 	var ie *lease.IssueError
 	detail := err.Error()
 	if errors.As(err, &ie) && ie.RollbackErr != nil {

@@ -122,10 +122,11 @@ func TestAccCredential_applyFailingAtAChosenCallLeavesNothing(t *testing.T) {
 			want: `(?s)Credential Not Issued.*` + phrase(`putting the`) + `\s+(expiry\s+guard\s+policy|role's\s+policy\s+document).*AccessDenied.*` + phrase("rollback complete"),
 		},
 		{
-			name:  "AddUserToGroup throttled past the retries",
-			rule:  faultproxy.Rule{Action: "AddUserToGroup", Kind: faultproxy.Error, Fault: faultproxy.Throttling},
+			// Not Throttling: a throttled call is retried for about two minutes (awsconfig.ThrottleMaxAttempts).
+			name:  "AddUserToGroup unavailable past the retries",
+			rule:  faultproxy.Rule{Action: "AddUserToGroup", Kind: faultproxy.Error, Fault: faultproxy.ServiceUnavailable},
 			extra: "  max_retries = 1",
-			want:  `(?s)Credential Not Issued.*` + phrase(`adding IAM user "awsdyn-`) + `.*` + phrase(`to group "deployers"`) + `.*Throttling.*` + phrase("rollback complete"),
+			want:  `(?s)Credential Not Issued.*` + phrase(`adding IAM user "awsdyn-`) + `.*` + phrase(`to group "deployers"`) + `.*ServiceUnavailable.*` + phrase("rollback complete"),
 		},
 		{
 			// Every attempt reaches moto, which creates a key each time; the SDK never hears of either.

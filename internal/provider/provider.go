@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -160,7 +161,7 @@ func (p *awsdynamicProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 			},
 			"retry_mode": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "The SDK's retry mode: `standard` (default) or `adaptive` (client-side rate limiting under throttling).",
+				MarkdownDescription: "The SDK's retry mode: `adaptive` (default: once IAM throttles, every call of this provider process waits for a client-side token, so that concurrent applies share the account's rate instead of fighting over it) or `standard` (jittered backoff only). Both retry with jittered exponential backoff and no client-side retry budget.",
 				Validators:          []validator.String{stringvalidator.OneOf("standard", "adaptive")},
 			},
 			"default_ttl": schema.StringAttribute{
@@ -324,6 +325,11 @@ type providerData struct {
 	userPath           string
 	defaultTags        map[string]string
 	requiredBoundary   string // required_permissions_boundary_arn; empty when unset
+
+	// quota is the account's IAM user quota, read once for the process and shared by every credential's plan
+	// and issue; quotaUnread says once, not per credential, that it could not be read.
+	quota       *lease.UserQuota
+	quotaUnread sync.Once
 }
 
 func (p *awsdynamicProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
@@ -429,7 +435,9 @@ func (p *awsdynamicProvider) Configure(ctx context.Context, req provider.Configu
 		}
 		audit = lease.AuditTags(arn, os.Getenv)
 	}
+	data.quota = lease.NewUserQuota(clients.IAM)
 	data.issuer = lease.NewIssuer(lease.Options{
+		UserQuota:   data.quota,
 		AuditTags:   audit,
 		Partition:   partition,
 		IAM:         clients.IAM,

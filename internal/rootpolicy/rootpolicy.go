@@ -130,6 +130,7 @@ var classes = map[string]class{
 	"iam:GetPolicyVersion":                classRead,
 	"iam:GetGroup":                        classRead,
 	"iam:ListUsers":                       classRead,
+	"iam:GetAccountSummary":               classRead,
 	"sts:GetCallerIdentity":               classNoPermission,
 	"sts:AssumeRole":                      classAssumeRole,
 	"sts:GetFederationToken":              classFederation,
@@ -223,7 +224,9 @@ func Render(s Settings) (Document, error) {
 		add(Statement{Sid: "RemoveVirtualMFADevicesAddedToLeaseUsers", Effect: "Allow", Action: slices.Clone(byClass[classMFA]),
 			Resource: []string{"arn:aws:iam::*:mfa/*"}})
 	}
-	reads := slices.DeleteFunc(slices.Clone(byClass[classRead]), func(a string) bool { return a == "iam:ListUsers" && !has(lease.IAMUser) })
+	reads := slices.DeleteFunc(slices.Clone(byClass[classRead]), func(a string) bool {
+		return (a == "iam:ListUsers" || a == "iam:GetAccountSummary") && !has(lease.IAMUser)
+	})
 	add(Statement{Sid: "CheckRolesAndSweep", Effect: "Allow", Action: reads, Resource: []string{"*"}})
 	if has(lease.FederationToken) {
 		add(Statement{Sid: "MergeTheAllowedGroupsPoliciesIntoFederationTokens", Effect: "Allow", Action: slices.Clone(byClass[classGroupRead]), Resource: groups})

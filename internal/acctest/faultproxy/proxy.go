@@ -11,9 +11,12 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"regexp"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -86,6 +89,13 @@ type Proxy struct {
 	holding map[string]int
 	gen     int // bumped by Reset: calls in flight across a Reset are not recorded into the new epoch
 	rng     *rand.Rand
+	rewrite map[string]func([]byte) []byte
+
+	writes, reads *bucket // SetRateLimit's account-wide buckets; nil: no limit
+	throttled     int     // calls the rate limit answered
+	writesIn      int     // IAM writes and reads the rate limit let through
+	readsIn       int
+	attempts      map[string]int // attempts per SDK invocation ID
 }
 
 // Start listens on a free loopback port and forwards to target (moto's URL).
@@ -99,13 +109,15 @@ func Start(target string) (*Proxy, error) {
 		return nil, err
 	}
 	p := &Proxy{
-		URL:     "http://" + ln.Addr().String(),
-		target:  u,
-		ln:      ln,
-		counts:  map[string]int{},
-		held:    make(chan struct{}),
-		holding: map[string]int{},
-		rng:     rand.New(rand.NewPCG(1, 2)),
+		URL:      "http://" + ln.Addr().String(),
+		target:   u,
+		ln:       ln,
+		counts:   map[string]int{},
+		held:     make(chan struct{}),
+		holding:  map[string]int{},
+		rng:      rand.New(rand.NewPCG(1, 2)),
+		rewrite:  map[string]func([]byte) []byte{},
+		attempts: map[string]int{},
 	}
 	p.rp = httputil.NewSingleHostReverseProxy(u)
 	p.srv = &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
@@ -136,7 +148,7 @@ func (p *Proxy) Add(rules ...Rule) {
 	}
 }
 
-// Reset removes every rule, forgets counts and calls, and releases held calls.
+// Reset removes every rule, rewrite, rate limit and latency, forgets counts and calls, and releases held calls.
 func (p *Proxy) Reset() {
 	p.Release()
 	p.mu.Lock()
@@ -147,6 +159,29 @@ func (p *Proxy) Reset() {
 	p.gen++
 	p.holding = map[string]int{}
 	p.latency = 0
+	p.rewrite = map[string]func([]byte) []byte{}
+	p.attempts = map[string]int{}
+	p.throttled, p.writesIn, p.readsIn = 0, 0, 0
+	p.writes, p.reads = nil, nil
+}
+
+// Rewrite forwards action's calls to moto and answers with fn applied to moto's successful answer: for what AWS
+// reports and moto cannot be made to (an account's quotas, say).
+func (p *Proxy) Rewrite(action string, fn func(body []byte) []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rewrite[action] = fn
+}
+
+var usersQuota = regexp.MustCompile(`(<key>UsersQuota</key>\s*<value>)\d+(</value>)`)
+
+// UsersQuota rewrites an iam:GetAccountSummary answer to report quota as the account's UsersQuota. moto always
+// reports AWS's default, 5,000, and counts its users truly; real accounts differ (AWS raises the quota on
+// request), and a test cannot create thousands of users to come near it.
+func UsersQuota(quota int) func([]byte) []byte {
+	return func(b []byte) []byte {
+		return usersQuota.ReplaceAll(b, []byte("${1}"+strconv.Itoa(quota)+"${2}"))
+	}
 }
 
 // Release lets the calls held so far through; Hold rules go on holding later calls.
@@ -245,21 +280,48 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	idx, gen := len(p.calls), p.gen
 	p.calls = append(p.calls, Call{Action: action, Start: start})
 	rule := p.match(action, n)
+	limited := rule == nil && p.overRate(action, start)
+	if limited {
+		p.throttled++
+	}
+	if id := r.Header.Get(invocationHeader); id != "" {
+		p.attempts[id]++
+	}
 	latency := p.latency
 	held := p.held
+	rewrite := p.rewrite[action]
 	p.mu.Unlock()
 
 	defer func() {
 		p.mu.Lock()
 		if p.gen == gen {
 			p.calls[idx].End = time.Now()
-			p.calls[idx].Faulted = rule != nil
+			p.calls[idx].Faulted = rule != nil || limited
 		}
 		p.mu.Unlock()
 	}()
 
 	if latency > 0 {
 		time.Sleep(latency)
+	}
+	if limited {
+		rateLimited(w, action)
+		return
+	}
+	if rule == nil && rewrite != nil {
+		rec := httptest.NewRecorder()
+		p.rp.ServeHTTP(rec, r)
+		out := rec.Body.Bytes()
+		if rec.Code == http.StatusOK {
+			out = rewrite(out)
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(out)
+		return
 	}
 	if rule == nil {
 		p.rp.ServeHTTP(w, r)

@@ -2,10 +2,12 @@
 // for tools outside `go test`: scripts/bench.sh puts it between the provider and moto to add AWS-like latency.
 //
 //	faultproxy -target http://127.0.0.1:PORT [-latency 20ms] [-answer-unimplemented]
+//	           [-iam-write-rate 15 -iam-read-rate 60 -rate-burst 0]
 //
 // It prints its own URL on the first line of stdout, then serves until SIGINT or SIGTERM. Two paths are its own:
-// GET /_faultproxy/stats answers {"calls": N, "counts": {"Action": N, ...}} for the calls since start or the last
-// reset; POST /_faultproxy/reset forgets them (the latency stays).
+// GET /_faultproxy/stats answers {"calls": N, "counts": {"Action": N, ...}, "throttled": N, "invocations": N,
+// "max_attempts": N, "iam_writes": N, "iam_reads": N} for the calls since start or the last reset; POST /_faultproxy/reset forgets them (the latency
+// and the rate limit stay).
 package main
 
 import (
@@ -43,6 +45,10 @@ func main() {
 	latency := flag.Duration("latency", 0, "delay added to every call before it is forwarded (AWS's round-trip time)")
 	answer := flag.Bool("answer-unimplemented", false,
 		"answer calls moto does not implement (HTTP 500) as AWS would; see the package comment")
+	var rl faultproxy.RateLimit
+	flag.Float64Var(&rl.WritesPerSecond, "iam-write-rate", 0, "account-wide IAM writes per second before Throttling (0: no limit)")
+	flag.Float64Var(&rl.ReadsPerSecond, "iam-read-rate", 0, "account-wide IAM reads (Get*, List*) per second before Throttling (0: no limit)")
+	flag.Float64Var(&rl.Burst, "rate-burst", 0, "calls each rate bucket holds when full (0: one second's worth)")
 	flag.Parse()
 	if *target == "" {
 		fmt.Fprintln(os.Stderr, "faultproxy: -target is required")
@@ -57,13 +63,14 @@ func main() {
 	// p listens on a port of its own, unused here: the handler below wraps p.ServeHTTP to add the admin paths.
 	defer p.Close()
 	p.SetLatency(*latency)
+	p.SetRateLimit(rl)
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "faultproxy:", err)
 		os.Exit(1)
 	}
-	srv := &http.Server{Handler: &handler{p: p, latency: *latency, answer: *answer}, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: &handler{p: p, latency: *latency, answer: *answer, rate: rl}, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("http://%s\n", ln.Addr())
 
 	sig := make(chan os.Signal, 1)
@@ -79,17 +86,22 @@ type handler struct {
 	p       *faultproxy.Proxy
 	latency time.Duration
 	answer  bool
+	rate    faultproxy.RateLimit
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/_faultproxy/stats":
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"calls": h.p.Count(""), "counts": h.p.Counts()})
+		st := h.p.Stats()
+		_ = json.NewEncoder(w).Encode(map[string]any{"calls": h.p.Count(""), "counts": h.p.Counts(),
+			"throttled": st.Throttled, "invocations": st.Invocations, "max_attempts": st.MaxAttempts,
+			"iam_writes": st.Writes, "iam_reads": st.Reads})
 		return
 	case "/_faultproxy/reset":
 		h.p.Reset() // Reset also clears the latency
 		h.p.SetLatency(h.latency)
+		h.p.SetRateLimit(h.rate)
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}

@@ -383,7 +383,7 @@ b = "BenchmarkRenew"
 w(f"| renew | any | {g(b, 'ns/op', scale=1e-6)} | {gn(b, 'calls/op')} | {gn(b, 'round-trips/op')} (2: tag, then guard) | "
   f"{g(b, 'slowest-call-ms/op')} | {gn(b, 'new-conns/op')} | | |")
 b = "BenchmarkRefresh"
-w(f"| refresh (user, key's last use, guard) | any | {g(b, 'ns/op', scale=1e-6)} | {gn(b, 'calls/op')} | {gn(b, 'round-trips/op')} (1) | "
+w(f"| refresh (key's last use, guard) | any | {g(b, 'ns/op', scale=1e-6)} | {gn(b, 'calls/op')} | {gn(b, 'round-trips/op')} (1) | "
   f"{g(b, 'slowest-call-ms/op')} | {gn(b, 'new-conns/op')} | | |")
 w("")
 # Every sentence below the tables is computed from, or checked against, this run's figures: a conclusion the data

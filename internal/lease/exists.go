@@ -32,21 +32,21 @@ type Presence struct {
 	GuardProblem string
 }
 
-// Presence reads, in one round trip, what of the lease is still in AWS: GetUser (its user ID proves the user is the
-// lease's; a user of the same name re-created by someone else has another), GetAccessKeyLastUsed (the key exists
-// and belongs to that user name, and when and where it was last used) and GetUserPolicy of the guard (to see it
-// removed or changed). Three calls, all at once: the refresh of a lease costs one round trip whatever the latency.
+// Presence reads what of the lease is still in AWS. While the lease's key exists — the usual case — that is one
+// round trip of two calls at once: GetAccessKeyLastUsed (the key exists, when and where it was last used, and the
+// name of the user that holds it) and GetUserPolicy of the guard (to see it removed or changed). The key also proves
+// the user is the lease's: access key IDs are unique and a key never moves to another user, so a user of the lease's
+// name re-created by someone else cannot hold it.
 //
-// iam:GetAccessKeyLastUsed is a newer call than the root policies written before 0.3: when AWS refuses it, the key
-// is looked for with ListAccessKeys instead (a second round trip, and no last use).
+// Without the key (deleted, never recorded, or the call refused), a second round reads the user: GetUser, whose user
+// ID proves it is the lease's, and where iam:GetAccessKeyLastUsed was refused (a root policy written before it was
+// needed) ListAccessKeys, to look for the key the first round could not.
 func (i *Issuer) Presence(ctx context.Context, l *Lease) (Presence, error) {
 	if l.Kind != IAMUser {
 		return Presence{User: true, Key: true}, nil
 	}
-	user := aws.String(l.UserName)
 	var (
 		p               Presence
-		userFound       bool
 		keyFound        bool
 		keyUnknown      bool
 		guardDoc        string
@@ -54,18 +54,6 @@ func (i *Issuer) Presence(ctx context.Context, l *Lease) (Presence, error) {
 		guardReadFailed error
 	)
 	err := concurrently(
-		func() error {
-			out, err := i.iam.GetUser(ctx, &iam.GetUserInput{UserName: user})
-			if IsNoSuchEntity(err) {
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("reading IAM user %q: %w", l.UserName, awsError(err))
-			}
-			p.Foreign = notLeaseUser(l, out.User)
-			userFound = p.Foreign == ""
-			return nil
-		},
 		func() error {
 			if l.AccessKeyID == "" {
 				return nil
@@ -98,8 +86,9 @@ func (i *Issuer) Presence(ctx context.Context, l *Lease) (Presence, error) {
 			return nil
 		},
 	)
-	if err == nil && keyUnknown && userFound {
-		keyFound, err = i.hasKey(ctx, l)
+	userFound := keyFound
+	if err == nil && !keyFound {
+		userFound, keyFound, err = i.presentWithoutKey(ctx, l, &p, keyUnknown)
 	}
 	if err != nil {
 		return Presence{}, fmt.Errorf("checking lease %s: %w", l.ID, err)
@@ -108,6 +97,40 @@ func (i *Issuer) Presence(ctx context.Context, l *Lease) (Presence, error) {
 	if !p.User {
 		return p, nil
 	}
+	return i.judgeGuard(l, p, guardDoc, guardFound, guardReadFailed), nil
+}
+
+// presentWithoutKey is Presence's second round, when the first did not find the lease's key: whether the lease's
+// user is still there (its user ID, or its lease-ID tag, says it is the lease's), and, when the key's last use
+// could not be read, whether the key is.
+func (i *Issuer) presentWithoutKey(ctx context.Context, l *Lease, p *Presence, keyUnknown bool) (userFound, keyFound bool, err error) {
+	err = concurrently(
+		func() error {
+			out, err := i.iam.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(l.UserName)})
+			if IsNoSuchEntity(err) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("reading IAM user %q: %w", l.UserName, awsError(err))
+			}
+			p.Foreign = notLeaseUser(l, out.User)
+			userFound = p.Foreign == ""
+			return nil
+		},
+		func() error {
+			if !keyUnknown {
+				return nil
+			}
+			var err error
+			keyFound, err = i.hasKey(ctx, l)
+			return err
+		},
+	)
+	return userFound, keyFound, err
+}
+
+// judgeGuard says what is wrong, if anything, with the guard read back from the lease's user.
+func (i *Issuer) judgeGuard(l *Lease, p Presence, guardDoc string, guardFound bool, guardReadFailed error) Presence {
 	switch {
 	case guardReadFailed != nil:
 		// Not knowing is not tampering: the guard AWS holds still enforces whatever it says.
@@ -137,7 +160,7 @@ func (i *Issuer) Presence(ctx context.Context, l *Lease) (Presence, error) {
 			}
 		}
 	}
-	return p, nil
+	return p
 }
 
 // hasKey looks for the lease's key among its user's keys.

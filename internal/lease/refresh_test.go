@@ -15,7 +15,7 @@ import (
 // A refresh asks AWS three things at once and nothing else: the user (its ID proves it is the lease's), the key's
 // last use (the key exists, and is that user's) and the guard. The round trip count is what `make bench` measures
 // (BenchmarkRefresh); the calls are asserted here with moto's recorder.
-func TestPresence_OneRoundOfThreeReads(t *testing.T) {
+func TestPresence_OneRoundOfTwoReads(t *testing.T) {
 	e := newMotoEnv(t)
 	is := e.issuer()
 	l, creds, err := is.Issue(e.ctx(), e.fullRole("deploy"), Request{TTL: time.Hour})
@@ -28,7 +28,7 @@ func TestPresence_OneRoundOfThreeReads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{"GetUser": 1, "GetAccessKeyLastUsed": 1, "GetUserPolicy": 1}
+	want := map[string]int{"GetAccessKeyLastUsed": 1, "GetUserPolicy": 1}
 	if !maps.Equal(calls, want) {
 		t.Errorf("refresh calls %v, want %v", calls, want)
 	}
@@ -44,6 +44,20 @@ func TestPresence_OneRoundOfThreeReads(t *testing.T) {
 	}
 	if p.LastUsed.At == nil || p.LastUsed.Service != "sts" || p.LastUsed.Region != "eu-west-1" {
 		t.Errorf("last use after a call through STS in eu-west-1 = %+v", p.LastUsed)
+	}
+
+	// Without its key, the user must still be proven the lease's: a second round reads it.
+	if _, err := e.iam.DeleteAccessKey(e.ctx(), &iam.DeleteAccessKeyInput{UserName: aws.String(l.UserName), AccessKeyId: aws.String(l.AccessKeyID)}); err != nil {
+		t.Fatal(err)
+	}
+	e.record()
+	p, err = is.Presence(e.ctx(), l)
+	calls = actionCounts(e.recording())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.User || p.Key || calls["GetUser"] != 1 {
+		t.Errorf("Presence without the key = %+v with calls %v; want the user (read with GetUser) and no key", p, calls)
 	}
 }
 

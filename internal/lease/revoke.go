@@ -12,12 +12,23 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/smithy-go"
 )
 
 // ErrNotLeaseUser says that the IAM user with the lease's name is not the lease's: it was deleted and someone made
 // another under the same name (with a fixed username_template, say). Nothing is deleted from such a user; the
 // lease's own user is gone, so the lease is too.
 var ErrNotLeaseUser = errors.New("the IAM user of that name is not the lease's")
+
+// ErrAddedDuringRevoke says that DeleteUser was refused although every delete of the revoke went through: something
+// was put on the user after the revoke listed it. Revoking again removes it.
+var ErrAddedDuringRevoke = errors.New("something was added to the user while it was revoked")
+
+// isDeleteConflict reports IAM's DeleteConflict: the user still holds something.
+func isDeleteConflict(err error) bool {
+	var api smithy.APIError
+	return errors.As(err, &api) && api.ErrorCode() == "DeleteConflict"
+}
 
 // Revoke removes everything the lease created, and anything attached to its user since, then the user. It is
 // idempotent: what is already gone (NoSuchEntity) counts as removed, and revoking a lease whose user no longer
@@ -88,7 +99,8 @@ func (i *Issuer) revokeUser(ctx context.Context, l *Lease) error {
 		}
 		others = nil
 	}
-	roundErr := errors.Join(listErr, concurrently(append(others, u.deleteInlinePolicy(ctx, GuardPolicyName))...))
+	deleteErr := concurrently(append(others, u.deleteInlinePolicy(ctx, GuardPolicyName))...)
+	roundErr := errors.Join(listErr, deleteErr)
 
 	_, err := i.iam.DeleteUser(ctx, &iam.DeleteUserInput{UserName: u.user})
 	if err == nil {
@@ -98,6 +110,11 @@ func (i *Issuer) revokeUser(ctx context.Context, l *Lease) error {
 		// IAM refuses DeleteUser while anything is left on the user, so success proves it went with everything on
 		// it: the errors of the earlier rounds (a listing AWS could not answer, say) no longer matter.
 		return nil
+	}
+	if isDeleteConflict(err) && deleteErr == nil {
+		// Every delete went through, yet something is on the user: it landed after the listings (a step of an issue
+		// that was canceled in flight, say). Revoking again finds it.
+		err = fmt.Errorf("%w: %w", ErrAddedDuringRevoke, err)
 	}
 	err = fmt.Errorf("deleting IAM user %q: %w", l.UserName, awsError(err))
 	if roundErr != nil {

@@ -37,13 +37,22 @@ func (i *Issuer) rollback(ctx context.Context, role Role, l *Lease, step string,
 	defer cancel()
 
 	var err error
-	if userMayExist {
-		err = i.rollbackUncertainUser(rctx, l)
-	} else {
-		err = i.Revoke(rctx, l)
+	for attempt := 1; ; attempt++ {
+		if userMayExist {
+			err = i.rollbackUncertainUser(rctx, l)
+		} else {
+			err = i.Revoke(rctx, l)
+		}
+		// A step of the failed issue that was canceled in flight can land after the revoke listed the user.
+		if !errors.Is(err, ErrAddedDuringRevoke) || attempt == rollbackRevokes {
+			break
+		}
 	}
 	return &IssueError{Role: role.Name, Step: step, Err: stepErr, RollbackErr: err, UserName: l.UserName}
 }
+
+// rollbackRevokes is how many revokes a rollback makes while something lands on the user after the revoke listed it.
+const rollbackRevokes = 3
 
 // createMayHaveHappened tells whether a failed create (one attempt of it, or the last) may still have created its
 // object: the answer was lost (network, 5xx, timeout, cancellation) or the SDK's retry of a call that did succeed

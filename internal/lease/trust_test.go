@@ -387,3 +387,47 @@ func TestRevoke_GuardGoesLastInThreeRoundTrips(t *testing.T) {
 	}
 	f.assertClean(t, role)
 }
+
+// TestRollback_RevokesAgainWhatLandsAfterTheListing: a step of a failed issue that was canceled in flight can reach
+// IAM after the rollback's revoke listed the user; IAM then refuses DeleteUser. The rollback revokes again, and
+// nothing is left. Here the late arrival is an inline policy put while the rollback's DeleteUser is held.
+func TestRollback_RevokesAgainWhatLandsAfterTheListing(t *testing.T) {
+	f := newFaultEnv(t)
+	f.lenient = true
+	role := f.faultCase(t, f.faultRole())
+	is := f.proxied(noRetries)
+	f.px.Add(deniedOnce.rules(faultPoint{"CreateAccessKey", 1})...)
+	f.px.Add(faultproxy.Rule{Action: "DeleteUser", Call: 1, Kind: faultproxy.Hold})
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := is.Issue(testCtx(t), role, Request{})
+		done <- err
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for f.px.Holding("DeleteUser") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the rollback never reached DeleteUser")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	users := f.usersUnder(role.UserPath)
+	if len(users) != 1 {
+		t.Fatalf("users under %s while the rollback holds: %v", role.UserPath, users)
+	}
+	if _, err := f.iam.PutUserPolicy(testCtx(t), &iam.PutUserPolicyInput{UserName: aws.String(users[0]), PolicyName: aws.String("late"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	f.px.Release()
+	err := <-done
+	var ie *IssueError
+	if !errors.As(err, &ie) {
+		t.Fatalf("Issue = %v, want an IssueError", err)
+	}
+	if ie.RollbackErr != nil {
+		t.Errorf("rollback incomplete: %v", ie.RollbackErr)
+	}
+	if left := f.usersUnder(role.UserPath); len(left) != 0 {
+		t.Errorf("users left after the rollback: %v", left)
+	}
+}

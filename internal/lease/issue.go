@@ -170,7 +170,10 @@ type stepError struct {
 }
 
 // attachAll puts the guard, the managed policies, the document and the group memberships on the new user at once,
-// and records in l exactly those that succeeded. The first failure cancels the rest.
+// and records in l exactly those that succeeded. Every call is waited for, even after one failed: canceling the
+// others would not stop AWS from carrying out a request already sent, and one that lands after the rollback listed
+// the user would be left behind (IAM refuses DeleteUser then; a user's group membership would outlive it in some
+// emulators). Waiting costs a failed issue at most one round trip.
 func (i *Issuer) attachAll(ctx context.Context, role Role, l *Lease, document string) *stepError {
 	user := aws.String(l.UserName)
 	var (
@@ -180,7 +183,7 @@ func (i *Issuer) attachAll(ctx context.Context, role Role, l *Lease, document st
 		joined   = map[string]bool{}
 		first    *stepError
 	)
-	g, gctx := errgroup.WithContext(ctx)
+	var g errgroup.Group
 	run := func(step string, call func() error, record func()) {
 		g.Go(func() error {
 			if err := call(); err != nil {
@@ -200,21 +203,21 @@ func (i *Issuer) attachAll(ctx context.Context, role Role, l *Lease, document st
 
 	guard := l.guardDocument(l.ExpiresAt)
 	run(fmt.Sprintf("putting the expiry guard policy on IAM user %q", l.UserName), func() error {
-		_, err := i.iam.PutUserPolicy(gctx, &iam.PutUserPolicyInput{
+		_, err := i.iam.PutUserPolicy(ctx, &iam.PutUserPolicyInput{
 			UserName: user, PolicyName: aws.String(GuardPolicyName), PolicyDocument: aws.String(guard)})
 		return err
 	}, func() { inline[GuardPolicyName] = true })
 
 	for _, arn := range unique(role.PolicyARNs) {
 		run(fmt.Sprintf("attaching policy %s to IAM user %q", arn, l.UserName), func() error {
-			_, err := i.iam.AttachUserPolicy(gctx, &iam.AttachUserPolicyInput{UserName: user, PolicyArn: aws.String(arn)})
+			_, err := i.iam.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: user, PolicyArn: aws.String(arn)})
 			return err
 		}, func() { attached[arn] = true })
 	}
 
 	if document != "" {
 		run(fmt.Sprintf("putting the role's policy document on IAM user %q as %s", l.UserName, DocumentPolicyName), func() error {
-			_, err := i.iam.PutUserPolicy(gctx, &iam.PutUserPolicyInput{
+			_, err := i.iam.PutUserPolicy(ctx, &iam.PutUserPolicyInput{
 				UserName: user, PolicyName: aws.String(DocumentPolicyName), PolicyDocument: aws.String(document)})
 			return err
 		}, func() { inline[DocumentPolicyName] = true })
@@ -222,7 +225,7 @@ func (i *Issuer) attachAll(ctx context.Context, role Role, l *Lease, document st
 
 	for _, group := range unique(role.IAMGroups) {
 		run(fmt.Sprintf("adding IAM user %q to group %q", l.UserName, group), func() error {
-			_, err := i.iam.AddUserToGroup(gctx, &iam.AddUserToGroupInput{UserName: user, GroupName: aws.String(group)})
+			_, err := i.iam.AddUserToGroup(ctx, &iam.AddUserToGroupInput{UserName: user, GroupName: aws.String(group)})
 			return err
 		}, func() { joined[group] = true })
 	}

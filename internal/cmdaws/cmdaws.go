@@ -1,4 +1,4 @@
-// Package cmdaws is what the binary's lease subcommands (`leases`, `revoke`) share: the AWS flags (region, profile,
+// Package cmdaws is what the binary's lease subcommands (`sweep`, `leases`, `revoke`) share: the AWS flags (region, profile,
 // endpoints) and an Issuer on the root identity that goes by AWS's clock. AWS settings otherwise come from the usual
 // environment variables, shared files and profiles.
 package cmdaws

@@ -59,7 +59,7 @@ type LeaseInfo struct {
 // password, is tampered: an issue makes exactly one key and no password. Users without a lease tag are not listed. Errors reading one user are returned
 // joined, after every other user was listed.
 func (i *Issuer) Inventory(ctx context.Context, o InventoryOptions) ([]LeaseInfo, error) {
-	if err := (SweepOptions{PathPrefix: o.PathPrefix, Grace: time.Nanosecond}).Validate(); err != nil {
+	if err := ValidateLeasePath(o.PathPrefix); err != nil {
 		return nil, fmt.Errorf("listing leases: %w", err)
 	}
 	if o.Concurrency <= 0 {

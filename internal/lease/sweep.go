@@ -38,17 +38,26 @@ type SweepOptions struct {
 // Validate refuses sweep options that could remove what no expired lease accounts for: a path of "/" (the whole
 // account) and a grace of zero or less (an issue or renewal in flight would be raced).
 func (o SweepOptions) Validate() error {
-	switch o.PathPrefix {
+	if err := ValidateLeasePath(o.PathPrefix); err != nil {
+		return err
+	}
+	if o.Grace <= 0 {
+		return fmt.Errorf("the grace must be positive (got %s): it is how long past expiry a lease is left alone, so that a renewal or an issue in flight is never raced", o.Grace)
+	}
+	return nil
+}
+
+// ValidateLeasePath refuses a path under which the sweep, the inventory or an emergency revoke would look at what
+// is not the provider's: none, "/" (the whole account), or one that is not an IAM path.
+func ValidateLeasePath(path string) error {
+	switch path {
 	case "/":
 		return errors.New(`the path "/" is the whole account: give the IAM path the provider issues under, such as "` + DefaultUserPath + `"`)
 	case "":
 		return fmt.Errorf("a sweep needs the IAM path the provider issues under, such as %q", DefaultUserPath)
 	}
-	if err := ValidatePath(o.PathPrefix); err != nil {
-		return fmt.Errorf("the path %q: %w", o.PathPrefix, err)
-	}
-	if o.Grace <= 0 {
-		return fmt.Errorf("the grace must be positive (got %s): it is how long past expiry a lease is left alone, so that a renewal or an issue in flight is never raced", o.Grace)
+	if err := ValidatePath(path); err != nil {
+		return fmt.Errorf("the path %q: %w", path, err)
 	}
 	return nil
 }

@@ -43,7 +43,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, local clo
 		fs.Usage()
 		return 2
 	}
-	if err := (lease.SweepOptions{PathPrefix: *path, Grace: time.Nanosecond}).Validate(); err != nil {
+	if err := lease.ValidateLeasePath(*path); err != nil {
 		fmt.Fprintf(stderr, "leases: --path %q: %v\n", *path, err)
 		return 2
 	}

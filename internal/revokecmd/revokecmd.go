@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/clock"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/cmdaws"
@@ -53,7 +52,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, local clo
 		fs.Usage()
 		return ExitUsage
 	}
-	if err := (lease.SweepOptions{PathPrefix: *path, Grace: time.Nanosecond}).Validate(); err != nil {
+	if err := lease.ValidateLeasePath(*path); err != nil {
 		fmt.Fprintf(stderr, "revoke: --path %q: %v\n", *path, err)
 		return ExitUsage
 	}

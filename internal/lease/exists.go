@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,6 +31,11 @@ type Presence struct {
 	// lease wrote). Both are set only when the user is the lease's.
 	Guard        Guard
 	GuardProblem string
+	// Added names the credentials the lease's user holds besides the lease's key — another access key, a console
+	// password — each in words ("access key AKIA... (Active, created ...)"). No issue makes one, and the guard
+	// denies the lease's own key the calls that would, so another principal added it. Read only when the Issuer
+	// checks for added credentials (Options.CheckAddedCredentials) or the guard was found tampered with.
+	Added []string
 }
 
 // Presence reads what of the lease is still in AWS. While the lease's key exists — the usual case — that is one
@@ -37,6 +43,11 @@ type Presence struct {
 // name of the user that holds it) and GetUserPolicy of the guard (to see it removed or changed). The key also proves
 // the user is the lease's: access key IDs are unique and a key never moves to another user, so a user of the lease's
 // name re-created by someone else cannot hold it.
+//
+// With Options.CheckAddedCredentials the same round also lists the user's access keys and reads its login profile
+// (four calls, still one round trip), to find a credential someone added beside the lease's key. Without it, that
+// check costs a second round only when the guard was found tampered with: whoever changed the guard may have added
+// a credential too.
 //
 // Without the key (deleted, never recorded, or the call refused), a second round reads the user: GetUser, whose user
 // ID proves it is the lease's, and where iam:GetAccessKeyLastUsed was refused (a root policy written before it was
@@ -52,8 +63,9 @@ func (i *Issuer) Presence(ctx context.Context, l *Lease) (Presence, error) {
 		guardDoc        string
 		guardFound      bool
 		guardReadFailed error
+		added           addedCredentials
 	)
-	err := concurrently(
+	reads := []func() error{
 		func() error {
 			if l.AccessKeyID == "" {
 				return nil
@@ -85,7 +97,15 @@ func (i *Issuer) Presence(ctx context.Context, l *Lease) (Presence, error) {
 			}
 			return nil
 		},
-	)
+	}
+	if i.checkAdded {
+		reads = append(reads, added.reads(ctx, i, l)...)
+	}
+	err := concurrently(reads...)
+	if err == nil && keyUnknown && added.read && slices.Contains(added.keys, l.AccessKeyID) {
+		// The listing found the key whose last use could not be read: it is the lease's user's (key IDs are unique).
+		keyFound, keyUnknown = true, false
+	}
 	userFound := keyFound
 	if err == nil && !keyFound {
 		userFound, keyFound, err = i.presentWithoutKey(ctx, l, &p, keyUnknown)
@@ -97,7 +117,76 @@ func (i *Issuer) Presence(ctx context.Context, l *Lease) (Presence, error) {
 	if !p.User {
 		return p, nil
 	}
-	return i.judgeGuard(l, p, guardDoc, guardFound, guardReadFailed), nil
+	p = i.judgeGuard(l, p, guardDoc, guardFound, guardReadFailed)
+	if !added.read && p.GuardProblem != "" {
+		if err := concurrently(added.reads(ctx, i, l)...); err != nil {
+			return Presence{}, fmt.Errorf("checking lease %s: %w", l.ID, err)
+		}
+	}
+	p.Added = added.besides(l)
+	return p, nil
+}
+
+// addedCredentials is what the check for added credentials read: the user's access keys and whether it has a
+// console password.
+type addedCredentials struct {
+	read    bool
+	keys    []string
+	details map[string]string
+	console bool
+}
+
+// reads returns the two calls of the check, to run at once: ListAccessKeys and GetLoginProfile.
+func (a *addedCredentials) reads(ctx context.Context, i *Issuer, l *Lease) []func() error {
+	a.read = true
+	return []func() error{
+		func() error {
+			pages := iam.NewListAccessKeysPaginator(i.iam, &iam.ListAccessKeysInput{UserName: aws.String(l.UserName)})
+			for pages.HasMorePages() {
+				page, err := pages.NextPage(ctx)
+				if IsNoSuchEntity(err) {
+					return nil
+				}
+				if err != nil {
+					return fmt.Errorf("listing the access keys of IAM user %q: %w", l.UserName, awsError(err))
+				}
+				for _, k := range page.AccessKeyMetadata {
+					id := aws.ToString(k.AccessKeyId)
+					a.keys = append(a.keys, id)
+					if a.details == nil {
+						a.details = map[string]string{}
+					}
+					a.details[id] = fmt.Sprintf("access key %s (%s, created %s)", id, k.Status, formatExpiry(aws.ToTime(k.CreateDate)))
+				}
+			}
+			return nil
+		},
+		func() error {
+			_, err := i.iam.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String(l.UserName)})
+			switch {
+			case IsNoSuchEntity(err):
+				return nil
+			case err != nil:
+				return fmt.Errorf("reading the login profile of IAM user %q: %w", l.UserName, awsError(err))
+			}
+			a.console = true
+			return nil
+		},
+	}
+}
+
+// besides names, in words, what was read beyond the lease's key.
+func (a *addedCredentials) besides(l *Lease) []string {
+	var out []string
+	for _, id := range a.keys {
+		if id != l.AccessKeyID {
+			out = append(out, a.details[id])
+		}
+	}
+	if a.console {
+		out = append(out, "a console password (login profile)")
+	}
+	return out
 }
 
 // presentWithoutKey is Presence's second round, when the first did not find the lease's key: whether the lease's

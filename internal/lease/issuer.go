@@ -53,6 +53,11 @@ type Options struct {
 	// UserQuota, when set, refuses an iam_user issue that would pass the account's IAM user quota, before any
 	// call that creates something. Share one per process (the provider keeps it in its configured data).
 	UserQuota *UserQuota
+
+	// CheckAddedCredentials makes Presence (a refresh) also list the lease user's access keys and read its login
+	// profile, in the same round trip, so that a credential another principal added is seen (Presence.Added).
+	// Off: Presence makes two calls, and looks only when it finds the guard tampered with.
+	CheckAddedCredentials bool
 }
 
 // Request is what one issue asks for beyond the role.
@@ -87,6 +92,7 @@ type Issuer struct {
 	propagation     PropagationPolicy
 	rollbackTimeout time.Duration
 	quota           *UserQuota
+	checkAdded      bool
 }
 
 // NewIssuer returns an Issuer with o's zero fields set to their defaults.
@@ -106,6 +112,7 @@ func NewIssuer(o Options) *Issuer {
 		propagation:     o.Propagation.withDefaults(),
 		rollbackTimeout: o.RollbackTimeout,
 		quota:           o.UserQuota,
+		checkAdded:      o.CheckAddedCredentials,
 	}
 	if i.clock == nil {
 		i.clock = clock.Real{}

@@ -58,6 +58,9 @@ type Lease struct {
 	PolicyARNs     []string       `json:"policy_arns,omitempty"`
 	InlinePolicies []string       `json:"inline_policies,omitempty"`
 	Groups         []string       `json:"groups,omitempty"`
+	// Added names the credentials a refresh found on the user besides AccessKeyID (Presence.Added): a lease that
+	// has any is replaced, and its revoke removes them with the user.
+	Added []string `json:"added,omitempty"`
 
 	// STS kinds: the identity AWS returned.
 	AssumedRoleARN   string `json:"assumed_role_arn,omitempty"`

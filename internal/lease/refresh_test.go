@@ -2,6 +2,7 @@ package lease
 
 import (
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,9 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 )
 
-// A refresh asks AWS three things at once and nothing else: the user (its ID proves it is the lease's), the key's
-// last use (the key exists, and is that user's) and the guard. The round trip count is what `make bench` measures
-// (BenchmarkRefresh); the calls are asserted here with moto's recorder.
+// A refresh without the check for added credentials asks AWS two things at once and nothing else: the key's last
+// use (the key exists, and is the lease's user's, whose ID it proves) and the guard. The round trip count is what
+// `make bench` measures (BenchmarkRefresh); the calls are asserted here with moto's recorder.
 func TestPresence_OneRoundOfTwoReads(t *testing.T) {
 	e := newMotoEnv(t)
 	is := e.issuer()
@@ -185,6 +186,79 @@ func TestPresence_FallsBackToListingKeysWhenLastUseIsDenied(t *testing.T) {
 	}
 	if p, err := is.Presence(ctx, l); err != nil || !p.User || p.Key {
 		t.Errorf("Presence after the key was deleted = %+v, %v; want the user without its key", p, err)
+	}
+}
+
+// The check for added credentials (the provider's default, check_added_credentials) adds ListAccessKeys and
+// GetLoginProfile to the same round, and names a key or a console password that another principal put on the
+// lease's user. Without it, a refresh still looks once it finds the guard tampered with.
+func TestPresence_SeesACredentialAddedBesideTheKey(t *testing.T) {
+	e := newMotoEnv(t)
+	ctx := e.ctx()
+	checking := e.issuer(func(o *Options) { o.CheckAddedCredentials = true })
+	l, _, err := checking.Issue(ctx, Role{Name: "deploy", CredentialType: IAMUser, PolicyDocument: inventoryDoc}, Request{TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	presence := func(is *Issuer) (Presence, map[string]int) {
+		t.Helper()
+		e.record()
+		p, err := is.Presence(ctx, l)
+		calls := actionCounts(e.recording())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !p.User || !p.Key {
+			t.Fatalf("Presence = %+v; want the lease's user and key", p)
+		}
+		return p, calls
+	}
+
+	p, calls := presence(checking)
+	if want := map[string]int{"GetAccessKeyLastUsed": 1, "GetUserPolicy": 1, "ListAccessKeys": 1, "GetLoginProfile": 1}; !maps.Equal(calls, want) {
+		t.Errorf("refresh calls with the check %v, want %v", calls, want)
+	}
+	if len(p.Added) != 0 {
+		t.Errorf("right after issue Presence found added credentials: %q", p.Added)
+	}
+
+	extra, err := e.iam.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(l.UserName)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	extraID := aws.ToString(extra.AccessKey.AccessKeyId)
+	p, _ = presence(checking)
+	if len(p.Added) != 1 || !strings.Contains(p.Added[0], "access key "+extraID) || strings.Contains(p.Added[0], l.AccessKeyID) {
+		t.Errorf("Presence after a second key was added: Added = %q, want only %s", p.Added, extraID)
+	}
+
+	if _, err := e.iam.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String(l.UserName), Password: aws.String("Not-a-real-password-1")}); err != nil {
+		t.Fatal(err)
+	}
+	p, _ = presence(checking)
+	if len(p.Added) != 2 || !strings.Contains(p.Added[1], "login profile") {
+		t.Errorf("Presence after a login profile was added: Added = %q, want the key and the console password", p.Added)
+	}
+
+	// Without the check and with the guard intact: two calls, nothing seen (leases still shows it, revoke removes it).
+	plain := e.issuer()
+	if p, calls := presence(plain); len(p.Added) != 0 || len(calls) != 2 {
+		t.Errorf("without the check Presence = %+v with calls %v; want two calls and no added credential", p, calls)
+	}
+	// Whoever removed the guard may have added a credential: then the check runs anyway, in a second round.
+	if _, err := e.iam.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String(l.UserName), PolicyName: aws.String(GuardPolicyName)}); err != nil {
+		t.Fatal(err)
+	}
+	p, calls = presence(plain)
+	if p.GuardProblem == "" || len(p.Added) != 2 || calls["ListAccessKeys"] != 1 || calls["GetLoginProfile"] != 1 {
+		t.Errorf("without the check, guard removed: Presence = %+v with calls %v; want the guard problem and both added credentials", p, calls)
+	}
+
+	if err := checking.Revoke(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	if users := e.usersUnder(l.UserPath); slices.Contains(users, l.UserName) {
+		t.Errorf("revoke left the user %s with its added credentials", l.UserName)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -152,6 +153,15 @@ func (r *credentialResource) ModifyPlan(ctx context.Context, req resource.Modify
 		// The key is gone (see Read): a new credential replaces the user that is left.
 		plan.AccessKeyID, plan.SecretAccessKey = types.StringUnknown(), types.StringUnknown()
 		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("access_key_id"))
+	}
+	if l.Kind == lease.IAMUser && len(l.Added) > 0 {
+		// Read found a credential someone added to the user: a new credential replaces it, and the revoke of this one
+		// removes the user with what was added.
+		plan.AccessKeyID, plan.SecretAccessKey = types.StringUnknown(), types.StringUnknown()
+		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("access_key_id"))
+		resp.Diagnostics.AddAttributeWarning(path.Root("access_key_id"), "Credential Will Be Replaced",
+			fmt.Sprintf("IAM user %q of lease %s holds %s besides the lease's key: a new credential replaces it, and the old user is revoked with everything on it.",
+				l.UserName, l.ID, strings.Join(l.Added, " and ")))
 	}
 
 	var sr, pr roleArgs
@@ -397,6 +407,13 @@ func (r *credentialResource) Read(ctx context.Context, req resource.ReadRequest,
 		resp.Diagnostics.AddWarning("Expiry Guard Tampered With", fmt.Sprintf("Refresh of lease %s (IAM user %q) found that %s "+
 			"Only a principal other than the lease's key can change the guard: look in CloudTrail for PutUserPolicy and DeleteUserPolicy on the user.", l.ID, l.UserName, found))
 	}
+	l.Added = present.Added
+	if len(l.Added) > 0 {
+		resp.Diagnostics.AddWarning("Credential Added To Lease User", fmt.Sprintf("Refresh of lease %s found that its IAM user %q holds %s besides the lease's key. "+
+			"No issue makes one, and the guard denies the lease's key the calls that would: another principal added it (look in CloudTrail for "+
+			"CreateAccessKey and CreateLoginProfile on the user). The plan replaces the credential, and its revoke removes the user with everything on it.",
+			l.ID, l.UserName, strings.Join(l.Added, " and ")))
+	}
 	m.setLastUse(present.LastUsed)
 	if m.PermissionsBoundaryARN.IsNull() {
 		var ra roleArgs
@@ -405,7 +422,7 @@ func (r *credentialResource) Read(ctx context.Context, req resource.ReadRequest,
 	}
 	now := r.data.clock.Now()
 	configured, _ := parseKnownDuration(m.RenewBefore, 0)
-	if l.Decide(now, l.RenewWindow(configured)).Action == lease.Renew {
+	if len(l.Added) == 0 && l.Decide(now, l.RenewWindow(configured)).Action == lease.Renew {
 		if err := r.data.issuer.Renew(ctx, l, l.TTL); err != nil && !errors.Is(err, lease.ErrNotRenewable) {
 			resp.Diagnostics.AddError("Lease Not Renewed", fmt.Sprintf("Lease %s is inside its renewal window but could not be renewed; it still expires at %s.\n\n%s", l.ID, formatTime(l.ExpiresAt), err))
 			return

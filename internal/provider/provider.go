@@ -90,6 +90,7 @@ type providerModel struct {
 	SweepExpiredLeases        types.Bool        `tfsdk:"sweep_expired_leases"`
 	RequiredBoundaryARN       types.String      `tfsdk:"required_permissions_boundary_arn"`
 	AuditTags                 types.Bool        `tfsdk:"audit_tags"`
+	CheckAddedCredentials     types.Bool        `tfsdk:"check_added_credentials"`
 }
 
 type endpointsModel struct {
@@ -216,6 +217,17 @@ func (p *awsdynamicProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 					"CircleCI, Buildkite, Bitbucket Pipelines, Azure Pipelines and Jenkins from their standard variables). Values are sanitized to IAM's " +
 					"tag characters and 256 characters, and hold no secret. Both tags count among the 5 of IAM's 50 tags per user the provider reserves " +
 					"for its own, whether or not this is on. `terraform-provider-awsdynamic leases` shows them. Default `true`.",
+			},
+			"check_added_credentials": schema.BoolAttribute{
+				Optional: true,
+				MarkdownDescription: "On each refresh of an `iam_user` credential, also list its IAM user's access keys and read its login " +
+					"profile, in the same round trip as the other two reads (four calls instead of two), and plan a replacement, with a " +
+					"warning, when the user holds a credential besides the lease's key: another access key or a console password. No " +
+					"issue makes one and the guard denies the lease's key the calls that would, so another principal added it; the " +
+					"replacement revokes the user with everything on it. With `false` a refresh makes two calls and looks for added " +
+					"credentials only when it finds the guard tampered with; `terraform-provider-awsdynamic leases` still shows them " +
+					"(`tampered`), and an added credential stops working at the lease's expiry all the same (the guard is the user's, " +
+					"not the key's). Default `true`.",
 			},
 			"skip_credentials_validation": schema.BoolAttribute{
 				Optional: true,
@@ -437,18 +449,19 @@ func (p *awsdynamicProvider) Configure(ctx context.Context, req provider.Configu
 	}
 	data.quota = lease.NewUserQuota(clients.IAM)
 	data.issuer = lease.NewIssuer(lease.Options{
-		UserQuota:   data.quota,
-		AuditTags:   audit,
-		Partition:   partition,
-		IAM:         clients.IAM,
-		STS:         clients.STS,
-		NewSTS:      func(c aws.CredentialsProvider) lease.STSAPI { return clients.NewSTS(c) },
-		Clock:       data.clock,
-		Namer:       namer,
-		UserPath:    data.userPath,
-		DefaultTags: data.defaultTags,
-		DefaultTTL:  data.defaultTTL,
-		MaxTTL:      data.maxTTL,
+		CheckAddedCredentials: m.CheckAddedCredentials.IsNull() || m.CheckAddedCredentials.ValueBool(),
+		UserQuota:             data.quota,
+		AuditTags:             audit,
+		Partition:             partition,
+		IAM:                   clients.IAM,
+		STS:                   clients.STS,
+		NewSTS:                func(c aws.CredentialsProvider) lease.STSAPI { return clients.NewSTS(c) },
+		Clock:                 data.clock,
+		Namer:                 namer,
+		UserPath:              data.userPath,
+		DefaultTags:           data.defaultTags,
+		DefaultTTL:            data.defaultTTL,
+		MaxTTL:                data.maxTTL,
 	})
 	if m.SweepExpiredLeases.ValueBool() {
 		sweepOnce(ctx, data, &resp.Diagnostics)
@@ -482,6 +495,7 @@ func unknownProviderValue(m *providerModel, diags *diag.Diagnostics) {
 		"access_key": m.AccessKey, "secret_key": m.SecretKey, "token": m.Token, "profile": m.Profile, "region": m.Region,
 		"default_ttl": m.DefaultTTL, "max_ttl": m.MaxTTL, "username_template": m.UsernameTemplate, "user_path": m.UserPath,
 		"default_tags": m.DefaultTags, "required_permissions_boundary_arn": m.RequiredBoundaryARN, "audit_tags": m.AuditTags,
+		"check_added_credentials": m.CheckAddedCredentials,
 	} {
 		if v.IsUnknown() {
 			diags.AddAttributeError(path.Root(name), "Unknown Provider Value",

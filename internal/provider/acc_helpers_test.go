@@ -45,6 +45,26 @@ const (
 	credAddr   = "awsdynamic_credential.ci"
 )
 
+// deployConfig is the configuration most credential tests start from: the provider (with providerArgs), the
+// iam_user role "deploy" (with roleArgs, its lines after credential_type) and the credential "ci" of it (with
+// credentialArgs, its lines after role). readOnlyPolicy is the roleArgs of most: ReadOnlyAccess only.
+func deployConfig(providerArgs, roleArgs, credentialArgs string) string {
+	return acctest.ProviderBlock(providerArgs) + `
+resource "awsdynamic_role" "deploy" {
+  name            = "deploy"
+  credential_type = "iam_user"
+` + roleArgs + `
+}
+
+resource "awsdynamic_credential" "ci" {
+  role = awsdynamic_role.deploy
+` + credentialArgs + `
+}
+`
+}
+
+const readOnlyPolicy = `  policy_arns     = ["` + readOnly + `"]`
+
 // mustCreateGroup creates an IAM group in moto for a role to name.
 func mustCreateGroup(t *testing.T, names ...string) {
 	t.Helper()

@@ -54,8 +54,13 @@ func leaseLifecycles(reqs []moto.Request) map[string][]string {
 	return out
 }
 
-// checkEveryLeaseRevoked checks that every IAM user the run created got its key, then itself, deleted.
-func checkEveryLeaseRevoked(reqs []moto.Request) error {
+// checkEveryLeaseRevoked checks, from moto's recorder, that every IAM user the run created got its key, then itself,
+// deleted.
+func checkEveryLeaseRevoked(*terraform.State) error {
+	reqs, err := recorded()
+	if err != nil {
+		return err
+	}
 	var errs []error
 	created := 0
 	for user, all := range leaseLifecycles(reqs) {
@@ -114,16 +119,7 @@ data "awsdynamic_caller_identity" "leased" {
 `, acctest.Region, acctest.Moto.URL, acctest.Moto.URL)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: withEcho(acctest.Factories(provider.Options{})),
-		CheckDestroy: resource.ComposeAggregateTestCheckFunc(
-			checkNoUsersUnder("/"),
-			func(*terraform.State) error {
-				reqs, err := recorded()
-				if err != nil {
-					return err
-				}
-				return checkEveryLeaseRevoked(reqs)
-			},
-		),
+		CheckDestroy:             resource.ComposeAggregateTestCheckFunc(checkNoUsersUnder("/"), checkEveryLeaseRevoked),
 		Steps: []resource.TestStep{{
 			// The role first: OpenTofu does not open an ephemeral resource during plan while a resource it refers
 			// to is still to be created, and the second provider cannot be configured from unknown keys.
@@ -277,16 +273,7 @@ resource "awsdynamic_role" "checked" {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.Factories(provider.Options{HTTPClient: tap}),
 		WorkingDir:               workdir,
-		CheckDestroy: resource.ComposeAggregateTestCheckFunc(
-			checkNoUsersUnder("/"),
-			func(*terraform.State) error {
-				reqs, err := recorded()
-				if err != nil {
-					return err
-				}
-				return checkEveryLeaseRevoked(reqs)
-			},
-		),
+		CheckDestroy:             resource.ComposeAggregateTestCheckFunc(checkNoUsersUnder("/"), checkEveryLeaseRevoked),
 		Steps: []resource.TestStep{{
 			Config: config,
 			Check:  scan,

@@ -72,17 +72,7 @@ func TestAccCredential_roleShapes(t *testing.T) {
 				ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
 				CheckDestroy:             checkNoUsersUnder("/"),
 				Steps: []resource.TestStep{{
-					Config: acctest.ProviderBlock(`  default_tags = { managed-by = "terraform", owner = "platform-team" }`) + `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-  ` + tc.role + `
-}
-
-resource "awsdynamic_credential" "ci" {
-  role = awsdynamic_role.deploy
-}
-`,
+					Config: deployConfig(`  default_tags = { managed-by = "terraform", owner = "platform-team" }`, "  "+tc.role, ""),
 					Check: resource.ComposeAggregateTestCheckFunc(
 						checkIssuedUser(credAddr, w),
 						checkKeyWorks(credAddr),
@@ -181,19 +171,8 @@ func TestAccCredential_renewal(t *testing.T) {
 	t0 := time.Now().UTC().Truncate(time.Second)
 	fc := clock.NewFake(t0)
 	at := func(d time.Duration) string { return t0.Add(d).Format(time.RFC3339) }
-	config := acctest.ProviderBlock("") + `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-  policy_arns     = ["` + readOnly + `"]
-  max_ttl         = "2h"
-}
-
-resource "awsdynamic_credential" "ci" {
-  role = awsdynamic_role.deploy
-  ttl  = "1h"
-}
-`
+	config := deployConfig("", readOnlyPolicy+`
+  max_ttl         = "2h"`, `  ttl  = "1h"`)
 	first, second := attrCapture{}, attrCapture{}
 	want := wantUser{Role: "deploy", PolicyARNs: []string{readOnly}}
 	resource.Test(t, resource.TestCase{
@@ -278,18 +257,7 @@ func TestAccCredential_roleChangeUpdatesInPlace(t *testing.T) {
 	t0 := time.Now().UTC().Truncate(time.Second)
 	fc := clock.NewFake(t0)
 	config := func(role, ttl string) string {
-		return acctest.ProviderBlock("") + `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-` + role + `
-}
-
-resource "awsdynamic_credential" "ci" {
-  role = awsdynamic_role.deploy
-  ttl  = "` + ttl + `"
-}
-`
+		return deployConfig("", role, `  ttl  = "`+ttl+`"`)
 	}
 	before := `
   policy_arns     = ["` + readOnly + `"]
@@ -615,18 +583,8 @@ func TestAccCredential_destroyAfterOutOfBandAdditions(t *testing.T) {
 		ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
 		CheckDestroy:             resource.ComposeAggregateTestCheckFunc(revokedEverything, checkNoUsersUnder("/")),
 		Steps: []resource.TestStep{{
-			Config: acctest.ProviderBlock("") + `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-  policy_arns     = ["` + readOnly + `"]
-}
-
-resource "awsdynamic_credential" "ci" {
-  role = awsdynamic_role.deploy
-}
-`,
-			Check: addExtras,
+			Config: deployConfig("", readOnlyPolicy, ""),
+			Check:  addExtras,
 		}},
 	})
 }
@@ -658,17 +616,7 @@ func TestAccCredential_importNotSupported(t *testing.T) {
 			{
 				// Only to give the import step its configuration (an import step's own Config gets no provider
 				// requirements); planning issues nothing.
-				Config: acctest.ProviderBlock("") + `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-  policy_arns     = ["` + readOnly + `"]
-}
-
-resource "awsdynamic_credential" "ci" {
-  role = awsdynamic_role.deploy
-}
-`,
+				Config:             deployConfig("", readOnlyPolicy, ""),
 				PlanOnly:           true,
 				ExpectNonEmptyPlan: true,
 			},
@@ -709,18 +657,7 @@ func TestAccCredential_noSecretInDiagnostics(t *testing.T) {
 			return nil
 		},
 		Steps: []resource.TestStep{{
-			Config: acctest.ProviderBlock("") + `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-  policy_arns     = ["` + readOnly + `"]
-}
-
-resource "awsdynamic_credential" "ci" {
-  role                = awsdynamic_role.deploy
-  propagation_timeout = "2s"
-}
-`,
+			Config: deployConfig("", readOnlyPolicy, `  propagation_timeout = "2s"`),
 		}},
 	})
 	if diag == "" {
@@ -758,17 +695,7 @@ resource "awsdynamic_credential" "ci" {
 // next apply issues a new one.
 func TestAccCredential_userDeletedOutOfBandIsReissued(t *testing.T) {
 	acctest.Reset(t)
-	config := acctest.ProviderBlock("") + `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-  policy_arns     = ["` + readOnly + `"]
-}
-
-resource "awsdynamic_credential" "ci" {
-  role = awsdynamic_role.deploy
-}
-`
+	config := deployConfig("", readOnlyPolicy, "")
 	old := attrCapture{}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),

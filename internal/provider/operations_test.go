@@ -212,17 +212,7 @@ func TestAccOperations_ephemeralCloseAfterEmergencyRevokeIsQuiet(t *testing.T) {
 // it is put back, dated the lease's expiry, and the plan stays empty.
 func TestAccOperations_refreshSeesUseAndPutsBackTheGuard(t *testing.T) {
 	acctest.Reset(t)
-	config := acctest.ProviderBlock("") + `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-  policy_arns     = ["` + readOnly + `"]
-}
-
-resource "awsdynamic_credential" "ci" {
-  role = awsdynamic_role.deploy
-}
-`
+	config := deployConfig("", readOnlyPolicy, "")
 	got := attrCapture{}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
@@ -283,17 +273,7 @@ func TestAccOperations_auditTags(t *testing.T) {
 		t.Setenv(k, v)
 	}
 	config := func(extra string) string {
-		return acctest.ProviderBlock(extra) + `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-  policy_arns     = ["` + readOnly + `"]
-}
-
-resource "awsdynamic_credential" "ci" {
-  role = awsdynamic_role.deploy
-}
-`
+		return deployConfig(extra, readOnlyPolicy, "")
 	}
 	tagsOf := func(s *terraform.State) (map[string]string, error) {
 		a, err := stateAttrs(s, credAddr)
@@ -362,18 +342,7 @@ resource "awsdynamic_credential" "ci" {
 func TestAccOperations_allowedNetworks(t *testing.T) {
 	acctest.Reset(t)
 	config := func(networks string) string {
-		return acctest.ProviderBlock("") + `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-  policy_arns     = ["` + readOnly + `"]
-` + networks + `
-}
-
-resource "awsdynamic_credential" "ci" {
-  role = awsdynamic_role.deploy
-}
-`
+		return deployConfig("", readOnlyPolicy+"\n"+networks, "")
 	}
 	guardNetwork := func(want lease.NetworkBinding) resource.TestCheckFunc {
 		return func(s *terraform.State) error {

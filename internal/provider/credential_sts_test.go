@@ -59,17 +59,9 @@ func stsCreateIAMRoles(t *testing.T, names ...string) {
 	}
 }
 
-// stsRecord clears moto's recorder and starts it; stsRecorded returns the STS requests of one action since.
-func stsRecord(t *testing.T) {
-	t.Helper()
-	if err := acctest.Moto.StartRecording(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = acctest.Moto.StopRecording() })
-}
-
-func stsRecorded(action string) ([]moto.Request, error) {
-	reqs, err := acctest.Moto.Recording()
+// recordedAction returns the requests of one action moto recorded since startRecording.
+func recordedAction(action string) ([]moto.Request, error) {
+	reqs, err := recorded()
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +92,7 @@ func withSessionTags(want, tags map[string]string) map[string]string {
 
 func checkSTSRequest(action, key, value string, n int, want map[string]string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		reqs, err := stsRecorded(action)
+		reqs, err := recordedAction(action)
 		if err != nil {
 			return err
 		}
@@ -229,6 +221,27 @@ func stsReplacedWhenDue(clk *clock.Fake, advance time.Duration, config, addr str
 	}
 }
 
+// stsIssueThenReplace is the test each STS credential type gets: config applied with moto's recorder on, the
+// credential at addr expiring ttl after it was issued and passing issued; then the step that moves the clock by
+// advance into the renewal window, where it is replaced by a new one passing replaced (stsReplacedWhenDue); after
+// destroy nothing is left in IAM.
+func stsIssueThenReplace(t *testing.T, clk *clock.Fake, config, addr string, ttl, advance time.Duration, issued []resource.TestCheckFunc, replaced ...resource.TestCheckFunc) {
+	t.Helper()
+	var first string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: stsFactories(clk),
+		CheckDestroy:             stsNoLeftovers,
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() { startRecording(t) },
+				Config:    config,
+				Check:     resource.ComposeAggregateTestCheckFunc(append(issued, stsCheckExpiry(addr, ttl, &first))...),
+			},
+			stsReplacedWhenDue(clk, advance, config, addr, ttl, &first, replaced...),
+		},
+	})
+}
+
 // stsNoLeftovers is CheckDestroy for STS credentials: nothing was created in IAM that a destroy would have to remove.
 func stsNoLeftovers(*terraform.State) error {
 	out, err := acctest.IAM().ListUsers(context.Background(), &iam.ListUsersInput{})
@@ -277,39 +290,27 @@ provider "echo" {
 resource "echo" "run" {}
 `, stsDeployARN, stsAuditARN)
 	const ci = "awsdynamic_credential.ci"
-	var first string
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: stsFactories(clk),
-		CheckDestroy:             stsNoLeftovers,
-		Steps: []resource.TestStep{
-			{
-				PreConfig: func() { stsRecord(t) },
-				Config:    config,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(ci, "assumed_role_arn", "arn:aws:sts::123456789012:assumed-role/deploy/ci-pipeline"),
-					resource.TestCheckResourceAttr(ci, "federated_user_arn", ""),
-					resource.TestCheckResourceAttrSet(ci, "session_token"),
-					resource.TestCheckResourceAttrSet(ci, "env.AWS_SESSION_TOKEN"),
-					stsCheckExpiry(ci, time.Hour, &first),
-					// moto tracks AssumeRole's keys: GetCallerIdentity with them answers the session's ARN.
-					stsCheckCallerIdentity(ci, "", func(a map[string]string) string { return a["assumed_role_arn"] }),
-					checkSTSRequest("AssumeRole", "RoleSessionName", "ci-pipeline", 1, withSessionTags(map[string]string{
-						"RoleArn": stsDeployARN, "DurationSeconds": "3600", "ExternalId": "ext-1234",
-						"Policy":                  `{"Statement":[{"Action":"s3:ListBucket","Effect":"Allow","Resource":"*"}],"Version":"2012-10-17"}`,
-						"PolicyArns.member.1.arn": "arn:aws:iam::aws:policy/ReadOnlyAccess",
-					}, map[string]string{"team": "platform"})),
-					// The ephemeral credential, carried into state by the echo provider.
-					resource.TestCheckResourceAttr("echo.run", "data.assumed_role_arn", "arn:aws:sts::123456789012:assumed-role/audit/terraform-run"),
-					stsCheckCallerIdentity("echo.run", "data.", func(a map[string]string) string { return a["assumed_role_arn"] }),
-					checkSTSRequest("AssumeRole", "RoleSessionName", "terraform-run", 0, map[string]string{"RoleArn": stsAuditARN, "DurationSeconds": "900"}),
-				),
-			},
-			// Default renew_before is a third of the TTL: 20 minutes before expiry.
-			stsReplacedWhenDue(clk, 41*time.Minute, config, ci, time.Hour, &first,
-				resource.TestCheckResourceAttr(ci, "assumed_role_arn", "arn:aws:sts::123456789012:assumed-role/deploy/ci-pipeline"),
-				stsCheckCallerIdentity(ci, "", func(a map[string]string) string { return a["assumed_role_arn"] })),
+	// Default renew_before is a third of the TTL: 20 minutes before expiry.
+	stsIssueThenReplace(t, clk, config, ci, time.Hour, 41*time.Minute,
+		[]resource.TestCheckFunc{
+			resource.TestCheckResourceAttr(ci, "assumed_role_arn", "arn:aws:sts::123456789012:assumed-role/deploy/ci-pipeline"),
+			resource.TestCheckResourceAttr(ci, "federated_user_arn", ""),
+			resource.TestCheckResourceAttrSet(ci, "session_token"),
+			resource.TestCheckResourceAttrSet(ci, "env.AWS_SESSION_TOKEN"),
+			// moto tracks AssumeRole's keys: GetCallerIdentity with them answers the session's ARN.
+			stsCheckCallerIdentity(ci, "", func(a map[string]string) string { return a["assumed_role_arn"] }),
+			checkSTSRequest("AssumeRole", "RoleSessionName", "ci-pipeline", 1, withSessionTags(map[string]string{
+				"RoleArn": stsDeployARN, "DurationSeconds": "3600", "ExternalId": "ext-1234",
+				"Policy":                  `{"Statement":[{"Action":"s3:ListBucket","Effect":"Allow","Resource":"*"}],"Version":"2012-10-17"}`,
+				"PolicyArns.member.1.arn": "arn:aws:iam::aws:policy/ReadOnlyAccess",
+			}, map[string]string{"team": "platform"})),
+			// The ephemeral credential, carried into state by the echo provider.
+			resource.TestCheckResourceAttr("echo.run", "data.assumed_role_arn", "arn:aws:sts::123456789012:assumed-role/audit/terraform-run"),
+			stsCheckCallerIdentity("echo.run", "data.", func(a map[string]string) string { return a["assumed_role_arn"] }),
+			checkSTSRequest("AssumeRole", "RoleSessionName", "terraform-run", 0, map[string]string{"RoleArn": stsAuditARN, "DurationSeconds": "900"}),
 		},
-	})
+		resource.TestCheckResourceAttr(ci, "assumed_role_arn", "arn:aws:sts::123456789012:assumed-role/deploy/ci-pipeline"),
+		stsCheckCallerIdentity(ci, "", func(a map[string]string) string { return a["assumed_role_arn"] }))
 }
 
 func TestAccCredentialSTS_federationToken(t *testing.T) {
@@ -345,33 +346,21 @@ resource "awsdynamic_credential" "fed" {
 }
 `
 	const fed = "awsdynamic_credential.fed"
-	var first string
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: stsFactories(clk),
-		CheckDestroy:             stsNoLeftovers,
-		Steps: []resource.TestStep{
-			{
-				PreConfig: func() { stsRecord(t) },
-				Config:    config,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(fed, "federated_user_arn", "arn:aws:sts::123456789012:federated-user/ci-fed"),
-					resource.TestCheckResourceAttr(fed, "assumed_role_arn", ""),
-					stsCheckExpiry(fed, 2*time.Hour, &first),
-					stsCheckMotoAnswer(fed, "GetFederationToken", motoFederationTokenPfx),
-					// As Vault does: the group's inline policy merged before the role's document, its managed policy
-					// appended to policy_arns.
-					checkSTSRequest("GetFederationToken", "Name", "ci-fed", 1, withSessionTags(map[string]string{
-						"DurationSeconds":         "7200",
-						"Policy":                  `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:ReceiveMessage","Resource":"*"},{"Action":"s3:GetObject","Effect":"Allow","Resource":"*"}]}`,
-						"PolicyArns.member.1.arn": "arn:aws:iam::aws:policy/ReadOnlyAccess",
-						"PolicyArns.member.2.arn": "arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess",
-					}, map[string]string{"team": "data"})),
-				),
-			},
-			// renew_before defaults to a third of 2h: 40 minutes.
-			stsReplacedWhenDue(clk, 81*time.Minute, config, fed, 2*time.Hour, &first),
-		},
-	})
+	// renew_before defaults to a third of 2h: 40 minutes.
+	stsIssueThenReplace(t, clk, config, fed, 2*time.Hour, 81*time.Minute,
+		[]resource.TestCheckFunc{
+			resource.TestCheckResourceAttr(fed, "federated_user_arn", "arn:aws:sts::123456789012:federated-user/ci-fed"),
+			resource.TestCheckResourceAttr(fed, "assumed_role_arn", ""),
+			stsCheckMotoAnswer(fed, "GetFederationToken", motoFederationTokenPfx),
+			// As Vault does: the group's inline policy merged before the role's document, its managed policy
+			// appended to policy_arns.
+			checkSTSRequest("GetFederationToken", "Name", "ci-fed", 1, withSessionTags(map[string]string{
+				"DurationSeconds":         "7200",
+				"Policy":                  `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:ReceiveMessage","Resource":"*"},{"Action":"s3:GetObject","Effect":"Allow","Resource":"*"}]}`,
+				"PolicyArns.member.1.arn": "arn:aws:iam::aws:policy/ReadOnlyAccess",
+				"PolicyArns.member.2.arn": "arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess",
+			}, map[string]string{"team": "data"})),
+		})
 }
 
 func TestAccCredentialSTS_sessionToken(t *testing.T) {
@@ -392,25 +381,14 @@ resource "awsdynamic_credential" "mfa" {
 }
 `, stsMFASerial)
 	const mfa = "awsdynamic_credential.mfa"
-	var first string
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: stsFactories(clk),
-		CheckDestroy:             stsNoLeftovers,
-		Steps: []resource.TestStep{
-			{
-				PreConfig: func() { stsRecord(t) },
-				Config:    config,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(mfa, "assumed_role_arn", ""),
-					resource.TestCheckResourceAttr(mfa, "federated_user_arn", ""),
-					stsCheckExpiry(mfa, 8*time.Hour, &first),
-					stsCheckMotoAnswer(mfa, "GetSessionToken", motoSessionTokenPfx),
-					checkSTSRequest("GetSessionToken", "SerialNumber", stsMFASerial, 1, map[string]string{"DurationSeconds": "28800", "TokenCode": "123456"}),
-				),
-			},
-			stsReplacedWhenDue(clk, 7*time.Hour+time.Minute, config, mfa, 8*time.Hour, &first),
-		},
-	})
+	// renew_before = "1h": due a minute after 7h.
+	stsIssueThenReplace(t, clk, config, mfa, 8*time.Hour, 7*time.Hour+time.Minute,
+		[]resource.TestCheckFunc{
+			resource.TestCheckResourceAttr(mfa, "assumed_role_arn", ""),
+			resource.TestCheckResourceAttr(mfa, "federated_user_arn", ""),
+			stsCheckMotoAnswer(mfa, "GetSessionToken", motoSessionTokenPfx),
+			checkSTSRequest("GetSessionToken", "SerialNumber", stsMFASerial, 1, map[string]string{"DurationSeconds": "28800", "TokenCode": "123456"}),
+		})
 }
 
 // An ephemeral STS credential gives Terraform no RenewAt: AWS fixes its expiry, so there is nothing to renew. The
@@ -694,7 +672,7 @@ resource "awsdynamic_credential" "by_reference" {
 // the row's resource whose text holds the row's phrase; and no STS call.
 func stsExpectDiagnostics(t *testing.T, config string, rows []stsInvalid) {
 	t.Helper()
-	stsRecord(t)
+	startRecording(t)
 	var planErr error
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
@@ -724,7 +702,7 @@ func stsExpectDiagnostics(t *testing.T, config string, rows []stsInvalid) {
 		t.Logf("plan output:\n%s", planErr)
 	}
 	for _, a := range []string{"AssumeRole", "GetFederationToken", "GetSessionToken"} {
-		if reqs, err := stsRecorded(a); err != nil || len(reqs) != 0 {
+		if reqs, err := recordedAction(a); err != nil || len(reqs) != 0 {
 			t.Errorf("a plan that failed validation called %s %d times (%v)", a, len(reqs), err)
 		}
 	}

@@ -22,6 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
@@ -565,4 +567,113 @@ func (t *secretTap) leaks(text string) []string {
 		}
 	}
 	return out
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The plugin protocol, spoken to the provider as Terraform does: for what the CLIs cannot show (RenewAt, validation
+// before configure) or cannot pause between (an ephemeral resource's open and close).
+// ---------------------------------------------------------------------------------------------------------------
+
+// protoServer serves the provider with o in this process and returns it with its schemas.
+func protoServer(t *testing.T, o provider.Options) (tfprotov6.ProviderServer, *tfprotov6.GetProviderSchemaResponse) {
+	t.Helper()
+	srv, err := acctest.Factories(o)["awsdynamic"]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	schemas, err := srv.GetProviderSchema(context.Background(), &tfprotov6.GetProviderSchemaRequest{})
+	if err != nil || len(schemas.Diagnostics) > 0 {
+		t.Fatalf("schema: %v %s", err, fmtDiags(schemas.Diagnostics))
+	}
+	return srv, schemas
+}
+
+// protoConfigure configures srv with the tests' root identity and moto's endpoints; any diagnostic fails the test.
+func protoConfigure(t *testing.T, srv tfprotov6.ProviderServer, schemas *tfprotov6.GetProviderSchemaResponse) {
+	t.Helper()
+	cfg := protoValue(t, schemas.Provider.ValueType(), map[string]any{
+		"access_key": acctest.RootAccessKey, "secret_key": acctest.RootSecretKey, "region": acctest.Region,
+		"endpoints": map[string]any{"iam": acctest.Moto.URL, "sts": acctest.Moto.URL},
+	})
+	resp, err := srv.ConfigureProvider(context.Background(), &tfprotov6.ConfigureProviderRequest{TerraformVersion: "1.11.0", Config: cfg})
+	if err != nil || len(resp.Diagnostics) > 0 {
+		t.Fatalf("configure: %v %s", err, fmtDiags(resp.Diagnostics))
+	}
+}
+
+// protoValue is protoObject as the DynamicValue a request carries.
+func protoValue(t *testing.T, typ tftypes.Type, set map[string]any) *tfprotov6.DynamicValue {
+	t.Helper()
+	dv, err := tfprotov6.NewDynamicValue(typ, protoObject(t, typ, set))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &dv
+}
+
+// protoObject is a value of the object type typ with the attributes in set and every other attribute null. A value
+// in set is a tftypes.Value, a string, a []string (for a list or set of strings) or a map[string]any (a nested
+// object, built the same way).
+func protoObject(t *testing.T, typ tftypes.Type, set map[string]any) tftypes.Value {
+	t.Helper()
+	obj, ok := typ.(tftypes.Object)
+	if !ok {
+		t.Fatalf("%s is not an object type", typ)
+	}
+	vals := map[string]tftypes.Value{}
+	for name, at := range obj.AttributeTypes {
+		v, ok := set[name]
+		if !ok {
+			vals[name] = tftypes.NewValue(at, nil)
+			continue
+		}
+		switch v := v.(type) {
+		case tftypes.Value:
+			vals[name] = v
+		case string:
+			vals[name] = tftypes.NewValue(at, v)
+		case []string:
+			elems := make([]tftypes.Value, len(v))
+			for n, s := range v {
+				elems[n] = tftypes.NewValue(tftypes.String, s)
+			}
+			vals[name] = tftypes.NewValue(at, elems)
+		case map[string]any:
+			vals[name] = protoObject(t, at, v)
+		default:
+			t.Fatalf("attribute %s: unsupported test value %T", name, v)
+		}
+	}
+	for name := range set {
+		if _, ok := obj.AttributeTypes[name]; !ok {
+			t.Fatalf("%s is not an attribute of %s", name, typ)
+		}
+	}
+	return tftypes.NewValue(typ, vals)
+}
+
+// fmtDiags shows diagnostics in a failure message.
+func fmtDiags(ds []*tfprotov6.Diagnostic) string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, fmt.Sprintf("[%s] %s: %s", d.Severity, d.Summary, d.Detail))
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, "; ")
+}
+
+// diagError is the error diagnostics among ds as one error; nil when there are none (warnings alone).
+func diagError(ds []*tfprotov6.Diagnostic) error {
+	var msgs []string
+	for _, d := range ds {
+		if d.Severity == tfprotov6.DiagnosticSeverityError {
+			msgs = append(msgs, d.Summary+": "+d.Detail)
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s", strings.Join(msgs, "; "))
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/echoprovider"
@@ -398,21 +397,8 @@ func TestAccCredentialSTS_ephemeralHasNoRenewAt(t *testing.T) {
 	acctest.Reset(t)
 	stsCreateIAMRoles(t, "deploy")
 	ctx := context.Background()
-	srv, err := providerserver.NewProtocol6WithError(provider.NewWithOptions("test", provider.Options{})())()
-	if err != nil {
-		t.Fatal(err)
-	}
-	schemas, err := srv.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := stsProtoValue(t, schemas.Provider.ValueType(), map[string]any{
-		"access_key": acctest.RootAccessKey, "secret_key": acctest.RootSecretKey, "region": acctest.Region,
-		"endpoints": map[string]any{"iam": acctest.Moto.URL, "sts": acctest.Moto.URL},
-	})
-	if resp, err := srv.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{TerraformVersion: "1.11.0", Config: cfg}); err != nil || stsDiagError(resp.Diagnostics) != nil {
-		t.Fatalf("configuring: %v %v", err, stsDiagError(resp.Diagnostics))
-	}
+	srv, schemas := protoServer(t, provider.Options{})
+	protoConfigure(t, srv, schemas)
 	credType := schemas.EphemeralResourceSchemas["awsdynamic_credential"].ValueType()
 
 	for _, tc := range []struct {
@@ -431,14 +417,14 @@ func TestAccCredentialSTS_ephemeralHasNoRenewAt(t *testing.T) {
 			for k, v := range tc.args {
 				args[k] = v
 			}
-			config := stsProtoValue(t, credType, args)
+			config := protoValue(t, credType, args)
 			v, err := srv.ValidateEphemeralResourceConfig(ctx, &tfprotov6.ValidateEphemeralResourceConfigRequest{TypeName: "awsdynamic_credential", Config: config})
-			if err != nil || stsDiagError(v.Diagnostics) != nil {
-				t.Fatalf("validate: %v %v", err, stsDiagError(v.Diagnostics))
+			if err != nil || diagError(v.Diagnostics) != nil {
+				t.Fatalf("validate: %v %v", err, diagError(v.Diagnostics))
 			}
 			opened, err := srv.OpenEphemeralResource(ctx, &tfprotov6.OpenEphemeralResourceRequest{TypeName: "awsdynamic_credential", Config: config})
-			if err != nil || stsDiagError(opened.Diagnostics) != nil {
-				t.Fatalf("open: %v %v", err, stsDiagError(opened.Diagnostics))
+			if err != nil || diagError(opened.Diagnostics) != nil {
+				t.Fatalf("open: %v %v", err, diagError(opened.Diagnostics))
 			}
 			result, err := opened.Result.Unmarshal(credType)
 			if err != nil {
@@ -459,70 +445,11 @@ func TestAccCredentialSTS_ephemeralHasNoRenewAt(t *testing.T) {
 				t.Error("an STS credential opened without a session token")
 			}
 			closed, err := srv.CloseEphemeralResource(ctx, &tfprotov6.CloseEphemeralResourceRequest{TypeName: "awsdynamic_credential", Private: opened.Private})
-			if err != nil || stsDiagError(closed.Diagnostics) != nil {
-				t.Fatalf("close: %v %v", err, stsDiagError(closed.Diagnostics))
+			if err != nil || diagError(closed.Diagnostics) != nil {
+				t.Fatalf("close: %v %v", err, diagError(closed.Diagnostics))
 			}
 		})
 	}
-}
-
-// stsProtoValue builds a value of an object type from Go values; attributes left out are null.
-func stsProtoValue(t *testing.T, typ tftypes.Type, set map[string]any) *tfprotov6.DynamicValue {
-	t.Helper()
-	dv, err := tfprotov6.NewDynamicValue(typ, stsObjectValue(t, typ, set))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &dv
-}
-
-func stsObjectValue(t *testing.T, typ tftypes.Type, set map[string]any) tftypes.Value {
-	t.Helper()
-	obj, ok := typ.(tftypes.Object)
-	if !ok {
-		t.Fatalf("%s is not an object type", typ)
-	}
-	vals := map[string]tftypes.Value{}
-	for name, at := range obj.AttributeTypes {
-		v, ok := set[name]
-		if !ok {
-			vals[name] = tftypes.NewValue(at, nil)
-			continue
-		}
-		switch v := v.(type) {
-		case string:
-			vals[name] = tftypes.NewValue(at, v)
-		case []string:
-			elems := make([]tftypes.Value, len(v))
-			for n, s := range v {
-				elems[n] = tftypes.NewValue(tftypes.String, s)
-			}
-			vals[name] = tftypes.NewValue(at, elems)
-		case map[string]any:
-			vals[name] = stsObjectValue(t, at, v)
-		default:
-			t.Fatalf("attribute %s: unsupported test value %T", name, v)
-		}
-	}
-	for name := range set {
-		if _, ok := obj.AttributeTypes[name]; !ok {
-			t.Fatalf("%s is not an attribute of %s", name, typ)
-		}
-	}
-	return tftypes.NewValue(typ, vals)
-}
-
-func stsDiagError(ds []*tfprotov6.Diagnostic) error {
-	var msgs []string
-	for _, d := range ds {
-		if d.Severity == tfprotov6.DiagnosticSeverityError {
-			msgs = append(msgs, d.Summary+": "+d.Detail)
-		}
-	}
-	if len(msgs) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%s", strings.Join(msgs, "; "))
 }
 
 // stsInvalid is one invalid combination from issue 4: the resource whose diagnostic it is, its summary, and a

@@ -500,47 +500,15 @@ func stringSet(n int) tftypes.Value {
 // ValidateResourceConfig and returns its diagnostics.
 func validateRoleConfig(t *testing.T, set map[string]tftypes.Value) []*tfprotov6.Diagnostic {
 	t.Helper()
-	ctx := context.Background()
-	srv, err := acctest.Factories(provider.Options{})["awsdynamic"]()
-	if err != nil {
-		t.Fatal(err)
-	}
-	schemas, err := srv.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	typ, ok := schemas.ResourceSchemas["awsdynamic_role"].ValueType().(tftypes.Object)
-	if !ok {
-		t.Fatal("awsdynamic_role's schema is not an object")
-	}
-	vals := map[string]tftypes.Value{}
-	for name, at := range typ.AttributeTypes {
-		vals[name] = tftypes.NewValue(at, nil)
-	}
+	srv, schemas := protoServer(t, provider.Options{})
+	args := map[string]any{}
 	for name, v := range set {
-		if _, ok := vals[name]; !ok {
-			t.Fatalf("awsdynamic_role has no attribute %s", name)
-		}
-		vals[name] = v
+		args[name] = v
 	}
-	cfg, err := tfprotov6.NewDynamicValue(typ, tftypes.NewValue(typ, vals))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := srv.ValidateResourceConfig(ctx, &tfprotov6.ValidateResourceConfigRequest{TypeName: "awsdynamic_role", Config: &cfg})
+	cfg := protoValue(t, schemas.ResourceSchemas["awsdynamic_role"].ValueType(), args)
+	resp, err := srv.ValidateResourceConfig(context.Background(), &tfprotov6.ValidateResourceConfigRequest{TypeName: "awsdynamic_role", Config: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return resp.Diagnostics
-}
-
-func fmtDiags(ds []*tfprotov6.Diagnostic) string {
-	var out []string
-	for _, d := range ds {
-		out = append(out, fmt.Sprintf("[%s] %s: %s", d.Severity, d.Summary, d.Detail))
-	}
-	if len(out) == 0 {
-		return "none"
-	}
-	return strings.Join(out, "; ")
 }

@@ -94,14 +94,7 @@ func TestRole_warnsAboutAccessThatOutlivesTheCredential(t *testing.T) {
 // Both credential resources warn at plan on role.<attribute> when their role grants what outlives them.
 func TestCredential_warnsAtPlanOnTheRolesAttribute(t *testing.T) {
 	ctx := context.Background()
-	srv, err := acctest.Factories(provider.Options{})["awsdynamic"]()
-	if err != nil {
-		t.Fatal(err)
-	}
-	schemas, err := srv.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, schemas := protoServer(t, provider.Options{})
 	args := map[string]any{"role": map[string]any{"name": "deploy", "credential_type": "iam_user", "policy_arns": []string{adminPolicy}}}
 	harmless := map[string]any{"role": map[string]any{"name": "deploy", "credential_type": "iam_user", "policy_arns": []string{readOnly}}}
 
@@ -110,7 +103,7 @@ func TestCredential_warnsAtPlanOnTheRolesAttribute(t *testing.T) {
 		args map[string]any
 		want int
 	}{{args, 1}, {harmless, 0}} {
-		resp, err := srv.ValidateResourceConfig(ctx, &tfprotov6.ValidateResourceConfigRequest{TypeName: "awsdynamic_credential", Config: stsProtoValue(t, managed, c.args)})
+		resp, err := srv.ValidateResourceConfig(ctx, &tfprotov6.ValidateResourceConfigRequest{TypeName: "awsdynamic_credential", Config: protoValue(t, managed, c.args)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +117,7 @@ func TestCredential_warnsAtPlanOnTheRolesAttribute(t *testing.T) {
 		args map[string]any
 		want int
 	}{{args, 1}, {harmless, 0}} {
-		resp, err := srv.ValidateEphemeralResourceConfig(ctx, &tfprotov6.ValidateEphemeralResourceConfigRequest{TypeName: "awsdynamic_credential", Config: stsProtoValue(t, ephemeral, c.args)})
+		resp, err := srv.ValidateEphemeralResourceConfig(ctx, &tfprotov6.ValidateEphemeralResourceConfigRequest{TypeName: "awsdynamic_credential", Config: protoValue(t, ephemeral, c.args)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -203,6 +203,34 @@ func enforceAuth(t *testing.T) func() {
 	return off
 }
 
+// noLeaseUsersAuthOff is the CheckDestroy of a test that runs with moto's authorization on: it turns it off with
+// authOff (the checks sign with moto's test keys, which no IAM user owns), then requires noLeaseUsers(groups...).
+func noLeaseUsersAuthOff(authOff func(), groups ...string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		authOff()
+		return noLeaseUsers(groups...)
+	}
+}
+
+// renewedOnRefresh is the step that moves fake 45 minutes on, inside the renewal window of the 1h credential at addr
+// (it opens a third of the TTL before expiry), and refreshes: expires_at must have moved from *before.
+func renewedOnRefresh(fake *clock.Fake, addr string, before *string) resource.TestStep {
+	return resource.TestStep{
+		PreConfig:    func() { fake.Advance(45 * time.Minute) },
+		RefreshState: true,
+		Check: func(s *terraform.State) error {
+			a, err := stateAttrs(s, addr)
+			if err != nil {
+				return err
+			}
+			if a["expires_at"] == *before {
+				return fmt.Errorf("expires_at is still %s after a refresh inside the renewal window", *before)
+			}
+			return nil
+		},
+	}
+}
+
 func rootProvider(url, accessKey, secretKey string) string {
 	return acctest.ProviderBlockAt(url, accessKey, secretKey, "")
 }
@@ -260,10 +288,7 @@ ephemeral "awsdynamic_credential" "run" {
 		var expiresAt string
 		resource.Test(t, resource.TestCase{
 			ProtoV6ProviderFactories: acctest.Factories(provider.Options{Clock: fake}),
-			CheckDestroy: func(*terraform.State) error {
-				authOff() // the checks below sign with moto's test keys, which no IAM user owns
-				return noLeaseUsers("deployers")
-			},
+			CheckDestroy:             noLeaseUsersAuthOff(authOff, "deployers"),
 			Steps: []resource.TestStep{
 				{
 					Config: config(proxy.URL, accessKey, secretKey, policyARN),
@@ -275,18 +300,8 @@ ephemeral "awsdynamic_credential" "run" {
 						return nil
 					},
 				},
-				{
-					// Inside the managed credential's renewal window (a third of 1h before expiry): refresh renews.
-					PreConfig:    func() { fake.Advance(45 * time.Minute) },
-					RefreshState: true,
-					Check: func(s *terraform.State) error {
-						now := s.RootModule().Resources["awsdynamic_credential.ci"].Primary.Attributes["expires_at"]
-						if now == expiresAt {
-							return fmt.Errorf("expires_at is still %s after a refresh inside the renewal window", now)
-						}
-						return nil
-					},
-				},
+				// Inside the managed credential's renewal window (a third of 1h before expiry): refresh renews.
+				renewedOnRefresh(fake, credAddr, &expiresAt),
 			},
 		})
 		var called []string
@@ -302,10 +317,7 @@ ephemeral "awsdynamic_credential" "run" {
 		authOff := enforceAuth(t)
 		resource.Test(t, resource.TestCase{
 			ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
-			CheckDestroy: func(*terraform.State) error {
-				authOff()
-				return noLeaseUsers("deployers")
-			},
+			CheckDestroy:             noLeaseUsersAuthOff(authOff, "deployers"),
 			Steps: []resource.TestStep{
 				{
 					Config:      config(acctest.Moto.URL, accessKey, secretKey, policyARN),

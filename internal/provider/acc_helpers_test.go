@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -25,10 +26,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/moto"
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/clock"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/lease"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/policy"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/provider"
@@ -66,6 +69,20 @@ resource "awsdynamic_credential" "ci" {
 }
 
 const readOnlyPolicy = `  policy_arns     = ["` + readOnly + `"]`
+
+// plannedAfterFailure is the step after an apply that failed: preConfig (nil: none), then a plan of config that must
+// want action on addr, which shows what the failure left in state.
+func plannedAfterFailure(preConfig func(), config, addr string, action plancheck.ResourceActionType) resource.TestStep {
+	return resource.TestStep{
+		PreConfig:          preConfig,
+		Config:             config,
+		PlanOnly:           true,
+		ExpectNonEmptyPlan: true,
+		ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{
+			plancheck.ExpectResourceAction(addr, action),
+		}},
+	}
+}
 
 // mustCreateGroup creates an IAM group in moto for a role to name.
 func mustCreateGroup(t *testing.T, names ...string) {
@@ -559,10 +576,9 @@ func (t *secretTap) Secrets() []string {
 // leaks returns the secrets handed out so far that appear in text (white space removed too, in case the CLI wrapped
 // a line inside one).
 func (t *secretTap) leaks(text string) []string {
-	squeezed := strings.Join(strings.Fields(text), "")
 	var out []string
 	for _, s := range t.Secrets() {
-		if strings.Contains(text, s) || strings.Contains(squeezed, s) {
+		if containsSecret(text, s) {
 			out = append(out, s)
 		}
 	}
@@ -676,4 +692,46 @@ func diagError(ds []*tfprotov6.Diagnostic) error {
 		return nil
 	}
 	return fmt.Errorf("%s", strings.Join(msgs, "; "))
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Tests that drive a CLI themselves, where terraform-plugin-testing cannot (a flag it overrides, a provider process
+// to kill, logs and output to read).
+// ---------------------------------------------------------------------------------------------------------------
+
+// terraformCLI is the CLI at TF_ACC_TERRAFORM_PATH (terraform or tofu); without it the test is skipped.
+func terraformCLI(t *testing.T) string {
+	t.Helper()
+	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if cli == "" {
+		t.Skip("TF_ACC_TERRAFORM_PATH is not set: this test needs a terraform or tofu CLI (make testacc sets it)")
+	}
+	return cli
+}
+
+// inProcessWorkdir is a working directory for cli whose CLI uses the provider served with o from this process
+// (serveInProcess); env is more of the CLI's environment.
+func inProcessWorkdir(t *testing.T, cli string, o provider.Options, env ...string) *cliWorkdir {
+	t.Helper()
+	return newCLIWorkdir(t, cli, os.Getenv("TF_CLI_CONFIG_FILE"), append(env, "TF_REATTACH_PROVIDERS="+serveInProcess(t, o))...)
+}
+
+// tracedWorkdir is the harness of the secret-hygiene tests: an inProcessWorkdir whose CLI and provider (served with
+// clk, and a wireRecorder that sees every secret AWS sends) both log at TRACE, into cliLog and providerLog in logs.
+func tracedWorkdir(t *testing.T, cli, logs string, clk clock.Clock) (w *cliWorkdir, wire *wireRecorder, cliLog, providerLog string) {
+	t.Helper()
+	cliLog, providerLog = filepath.Join(logs, "cli.log"), filepath.Join(logs, "provider.log")
+	// The in-process provider's log sink reads these on every request (terraform-plugin-log's test sink).
+	t.Setenv("TF_LOG", "TRACE")
+	t.Setenv("TF_LOG_PATH", providerLog)
+	// The SDK refuses a custom HTTP client when AWS_CA_BUNDLE is set (it cannot add the bundle to it); moto is http.
+	t.Setenv("AWS_CA_BUNDLE", "")
+	wire = newWireRecorder()
+	w = inProcessWorkdir(t, cli, provider.Options{Clock: clk, HTTPClient: wire}, "TF_LOG=TRACE", "TF_LOG_PATH="+cliLog)
+	return w, wire, cliLog, providerLog
+}
+
+// containsSecret says whether secret is in text, also with white space removed, in case a line was wrapped inside it.
+func containsSecret(text, secret string) bool {
+	return strings.Contains(text, secret) || strings.Contains(strings.Join(strings.Fields(text), ""), secret)
 }

@@ -410,6 +410,36 @@ resource "awsdynamic_credential" "ci" {
   role = awsdynamic_role.deploy
 }
 `
+			// rolledBack checks that the user was created, then removed with what it had.
+			rolledBack := func() {
+				reqs, err := recorded()
+				if err != nil {
+					t.Fatal(err)
+				}
+				var user string
+				for _, r := range reqs {
+					if r.Action == "CreateUser" {
+						user = r.Form.Get("UserName")
+					}
+				}
+				if user == "" {
+					t.Fatal("moto recorded no CreateUser: the failure happened before issue, which proves nothing about rollback")
+				}
+				calls := callsFor(reqs, user)
+				if slices.Contains(calls, "CreateAccessKey") {
+					t.Errorf("a key was created for %s although a step before it failed: %v", user, calls)
+				}
+				if !slices.Contains(calls, "DeleteUserPolicy") || calls[len(calls)-1] != "DeleteUser" {
+					t.Errorf("rollback of %s did not delete the guard and then the user: %v", user, calls)
+				}
+				names, err := usersUnder(context.Background(), "/")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(names) > 0 {
+					t.Errorf("IAM users left after the failed issue: %v", names)
+				}
+			}
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
 				CheckDestroy:             checkNoUsersUnder("/"),
@@ -426,45 +456,8 @@ resource "awsdynamic_credential" "ci" {
 						ExpectError: regexp.MustCompile(`(?s)Credential Not Issued.*` + words(tc.wantStep) + `.*` +
 							words("rollback complete: nothing from this attempt remains")),
 					},
-					{
-						// AWS holds nothing from the attempt: the user was created, then removed with what it had.
-						PreConfig: func() {
-							reqs, err := recorded()
-							if err != nil {
-								t.Fatal(err)
-							}
-							var user string
-							for _, r := range reqs {
-								if r.Action == "CreateUser" {
-									user = r.Form.Get("UserName")
-								}
-							}
-							if user == "" {
-								t.Fatal("moto recorded no CreateUser: the failure happened before issue, which proves nothing about rollback")
-							}
-							calls := callsFor(reqs, user)
-							if slices.Contains(calls, "CreateAccessKey") {
-								t.Errorf("a key was created for %s although a step before it failed: %v", user, calls)
-							}
-							if !slices.Contains(calls, "DeleteUserPolicy") || calls[len(calls)-1] != "DeleteUser" {
-								t.Errorf("rollback of %s did not delete the guard and then the user: %v", user, calls)
-							}
-							names, err := usersUnder(context.Background(), "/")
-							if err != nil {
-								t.Fatal(err)
-							}
-							if len(names) > 0 {
-								t.Errorf("IAM users left after the failed issue: %v", names)
-							}
-						},
-						// ... and state holds no credential: the next plan creates one.
-						Config:             withCredential,
-						PlanOnly:           true,
-						ExpectNonEmptyPlan: true,
-						ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{
-							plancheck.ExpectResourceAction(credAddr, plancheck.ResourceActionCreate),
-						}},
-					},
+					// AWS holds nothing from the attempt, and state holds no credential: the next plan creates one.
+					plannedAfterFailure(rolledBack, withCredential, credAddr, plancheck.ResourceActionCreate),
 				},
 			})
 		})

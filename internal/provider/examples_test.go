@@ -29,10 +29,7 @@ const examplesDir = "../../examples"
 // Examples that also use another provider (hashicorp/aws; hashicorp/vault in the Vault migration guide) only get
 // `fmt -check`: validating them needs that provider's schema, and the tests have no registry to download it from.
 func TestExamples(t *testing.T) {
-	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if cli == "" {
-		t.Skip("TF_ACC_TERRAFORM_PATH is not set: the examples need a terraform or tofu CLI (make testacc sets it)")
-	}
+	cli := terraformCLI(t)
 	dirs := exampleDirs(t)
 	if len(dirs) == 0 {
 		t.Fatalf("no .tf files under %s", examplesDir)

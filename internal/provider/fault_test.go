@@ -244,10 +244,7 @@ func TestAccCredential_destroyFailingKeepsCredentialForNextDestroy(t *testing.T)
 // The provider must run as its own process for this, so the test builds it and drives the CLI directly.
 func TestAccCredential_providerKilledMidIssueIsSwept(t *testing.T) {
 	acctest.Reset(t)
-	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if cli == "" {
-		t.Skip("TF_ACC_TERRAFORM_PATH is not set")
-	}
+	cli := terraformCLI(t)
 	ctx := context.Background()
 	mustCreateGroup(t, "deployers")
 	// Under the provider's path, without lease tags: the sweep must not touch it.

@@ -65,29 +65,15 @@ resource "awsdynamic_role" "deploy" {
 					`permissions_boundary_arn: arn:aws:iam::123456789012:policy/no-boundary`,
 					`iam_groups: absent`),
 			},
-			{
-				// The failed create left no role in state.
-				Config:             missingEverything,
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(roleAddr, plancheck.ResourceActionCreate),
-				}},
-			},
+			// The failed create left no role in state.
+			plannedAfterFailure(nil, missingEverything, roleAddr, plancheck.ResourceActionCreate),
 			{Config: valid},
 			{
 				Config:      addMissing,
 				ExpectError: listing(`policy_arns: arn:aws:iam::aws:policy/NoSuchPolicy`, `iam_groups: absent-too`),
 			},
-			{
-				// The failed update left the role in state as it was.
-				Config:             addMissing,
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(roleAddr, plancheck.ResourceActionUpdate),
-				}},
-			},
+			// The failed update left the role in state as it was.
+			plannedAfterFailure(nil, addMissing, roleAddr, plancheck.ResourceActionUpdate),
 		},
 	})
 }

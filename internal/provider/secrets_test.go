@@ -35,30 +35,18 @@ import (
 // log, anything the CLI printed (plan, apply, show, destroy), and the ephemeral ones not in the state file either.
 func TestAccCredential_secretsStayOutOfLogsOutputAndEphemeralState(t *testing.T) {
 	acctest.Reset(t)
-	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if cli == "" {
-		t.Skip("TF_ACC_TERRAFORM_PATH is not set")
-	}
+	cli := terraformCLI(t)
 	logs := t.TempDir()
 	if keep := os.Getenv("AWSDYNAMIC_KEEP_TEST_LOGS"); keep != "" {
 		logs = keep // for reading the logs after a failure
 	}
-	cliLog, providerLog := filepath.Join(logs, "cli.log"), filepath.Join(logs, "provider.log")
-	// The in-process provider's log sink reads these on every request (terraform-plugin-log's test sink).
-	t.Setenv("TF_LOG", "TRACE")
-	t.Setenv("TF_LOG_PATH", providerLog)
 
 	// The clock stands still during each run, so the ephemeral credential's RenewAt (expiry minus its 5m window)
 	// stays ten minutes ahead of Terraform's wall clock and Terraform never renews it: a renewal racing the close
 	// at the end of a run is TestAccCredential_ephemeralRenewRacingClose's subject, not this test's. Advancing the
 	// clock 45m before the refresh puts the managed credential (1h TTL, 20m window) inside its renewal window.
 	fake := clock.NewFake(time.Now())
-	// The SDK refuses a custom HTTP client when AWS_CA_BUNDLE is set (it cannot add the bundle to it); moto is http.
-	t.Setenv("AWS_CA_BUNDLE", "")
-	wire := newWireRecorder()
-	reattach := serveInProcess(t, provider.Options{Clock: fake, HTTPClient: wire})
-	w := newCLIWorkdir(t, cli, os.Getenv("TF_CLI_CONFIG_FILE"),
-		"TF_LOG=TRACE", "TF_LOG_PATH="+cliLog, "TF_REATTACH_PROVIDERS="+reattach)
+	w, wire, cliLog, providerLog := tracedWorkdir(t, cli, logs, fake)
 	w.write("main.tf", requiredProviders+acctest.ProviderBlock("")+`
 resource "awsdynamic_role" "deploy" {
   name            = "deploy"
@@ -160,8 +148,7 @@ ephemeral "awsdynamic_credential" "run" {
 	}
 	found := 0
 	leaked := func(what, secret, where, text string) {
-		// Also with white space removed, in case a line was wrapped inside a value.
-		if strings.Contains(text, secret) || strings.Contains(strings.Join(strings.Fields(text), ""), secret) {
+		if containsSecret(text, secret) {
 			found++
 			t.Errorf("the %s appears in the %s", what, where)
 		}

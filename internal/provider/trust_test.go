@@ -3,7 +3,6 @@ package provider_test
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 
@@ -132,10 +131,7 @@ func TestCredential_warnsAtPlanOnTheRolesAttribute(t *testing.T) {
 // credentials are issued all the same, and destroy leaves no user.
 func TestAccCredential_warnsAboutCustomerManagedPoliciesAtApply(t *testing.T) {
 	acctest.Reset(t)
-	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if cli == "" {
-		t.Skip("TF_ACC_TERRAFORM_PATH is not set")
-	}
+	cli := terraformCLI(t)
 	out, err := acctest.IAM().CreatePolicy(context.Background(), &iam.CreatePolicyInput{
 		PolicyName:     aws.String("ci-user-admin"),
 		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:CreateUser","iam:CreateAccessKey"],"Resource":"*"}]}`),
@@ -144,7 +140,7 @@ func TestAccCredential_warnsAboutCustomerManagedPoliciesAtApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	custom := aws.ToString(out.Policy.Arn)
-	w := newCLIWorkdir(t, cli, os.Getenv("TF_CLI_CONFIG_FILE"), "TF_REATTACH_PROVIDERS="+serveInProcess(t, provider.Options{}))
+	w := inProcessWorkdir(t, cli, provider.Options{})
 	w.write("main.tf", requiredProviders+acctest.ProviderBlock("")+`
 resource "awsdynamic_role" "admin" {
   name            = "admin"

@@ -93,6 +93,7 @@ func TestAccCredentialOutputs_managedAssumedRoleCarriesSessionToken(t *testing.T
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
 		Steps: []resource.TestStep{{
+			// Parallel on purpose: this test's own configuration; only the HCL shape of a role with a credential is alike.
 			Config: acctest.ProviderBlock("") + `
 resource "awsdynamic_role" "deploy" {
   name            = "deploy"

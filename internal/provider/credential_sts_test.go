@@ -465,6 +465,7 @@ type stsInvalid struct {
 // literal here, so that their checks run when the configuration is validated, as the roles' do.
 func TestAccCredentialSTS_invalidCombinations(t *testing.T) {
 	acctest.PreCheck(t)
+	// Parallel on purpose: every row writes out its invalid resource in full, to be read next to its diagnostic.
 	rows := []stsInvalid{
 		{"awsdynamic_role.arns_on_iam_user", "Attribute Does Not Apply", `role_arns has no meaning for credential_type "iam_user"`, `
 resource "awsdynamic_role" "arns_on_iam_user" {
@@ -582,6 +583,7 @@ ephemeral "awsdynamic_credential" "ttl_13h" {
 
 	// With the role passed as a resource, as configurations usually do, the same checks run when the plan knows
 	// the role's values.
+	// Parallel on purpose: this test's own configuration; only the HCL shape of a role with a credential is alike.
 	stsExpectDiagnostics(t, acctest.ProviderBlock("")+`
 resource "awsdynamic_role" "two" {
   name            = "two"

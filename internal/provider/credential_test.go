@@ -686,6 +686,7 @@ func TestAccCredential_noSecretInDiagnostics(t *testing.T) {
 
 // A lease whose IAM user was removed out of band leaves state on refresh (nothing of it can leak any more), and the
 // next apply issues a new one.
+// Parallel on purpose: a different out-of-band change, tested end to end; only the two-step harness is alike.
 func TestAccCredential_userDeletedOutOfBandIsReissued(t *testing.T) {
 	acctest.Reset(t)
 	config := deployConfig("", readOnlyPolicy, "")

@@ -367,6 +367,7 @@ func TestAccLeastPrivilege_stsPolicySuffices(t *testing.T) {
 		accessKey, secretKey = rootUser(t, rootName, doc)
 		return accessKey, secretKey, aws.ToString(out.Role.Arn)
 	}
+	// Parallel on purpose: this test's own configuration; only the HCL shape of a role with a credential is alike.
 	config := func(accessKey, secretKey, roleARN string) string {
 		return rootProvider(acctest.Moto.URL, accessKey, secretKey) + fmt.Sprintf(`
 resource "awsdynamic_role" "assumed" {

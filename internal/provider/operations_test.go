@@ -46,6 +46,7 @@ func runRevoke(t *testing.T, args ...string) string {
 // a credential of another role is not touched.
 func TestAccOperations_emergencyRevokeThenRefreshReissues(t *testing.T) {
 	acctest.Reset(t)
+	// Parallel on purpose: this test's own configuration; only the HCL shape of a role with a credential is alike.
 	config := acctest.ProviderBlock("") + `
 resource "awsdynamic_role" "deploy" {
   name            = "deploy"
@@ -138,6 +139,7 @@ func TestAccOperations_ephemeralCloseAfterEmergencyRevokeIsQuiet(t *testing.T) {
 
 // Refresh reads the key's last use (null until the first use) and answers a guard that another principal removed:
 // it is put back, dated the lease's expiry, and the plan stays empty.
+// Parallel on purpose: a different out-of-band change, tested end to end; only the two-step harness is alike.
 func TestAccOperations_refreshSeesUseAndPutsBackTheGuard(t *testing.T) {
 	acctest.Reset(t)
 	config := deployConfig("", readOnlyPolicy, "")

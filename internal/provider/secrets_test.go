@@ -47,6 +47,7 @@ func TestAccCredential_secretsStayOutOfLogsOutputAndEphemeralState(t *testing.T)
 	// clock 45m before the refresh puts the managed credential (1h TTL, 20m window) inside its renewal window.
 	fake := clock.NewFake(time.Now())
 	w, wire, cliLog, providerLog := tracedWorkdir(t, cli, logs, fake)
+	// Parallel on purpose: this test's own configuration; only the HCL shape of a role with a credential is alike.
 	w.write("main.tf", requiredProviders+acctest.ProviderBlock("")+`
 resource "awsdynamic_role" "deploy" {
   name            = "deploy"

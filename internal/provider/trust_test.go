@@ -141,6 +141,7 @@ func TestAccCredential_warnsAboutCustomerManagedPoliciesAtApply(t *testing.T) {
 	}
 	custom := aws.ToString(out.Policy.Arn)
 	w := inProcessWorkdir(t, cli, provider.Options{})
+	// Parallel on purpose: this test's own configuration; only the HCL shape of a role with a credential is alike.
 	w.write("main.tf", requiredProviders+acctest.ProviderBlock("")+`
 resource "awsdynamic_role" "admin" {
   name            = "admin"

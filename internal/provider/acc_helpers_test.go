@@ -3,6 +3,7 @@ package provider_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -50,6 +51,15 @@ const (
 	credAddr   = "awsdynamic_credential.ci"
 )
 
+// words turns a phrase into a pattern that matches it however the CLI wrapped its lines.
+func words(phrase string) string {
+	parts := strings.Fields(phrase)
+	for i, p := range parts {
+		parts[i] = regexp.QuoteMeta(p)
+	}
+	return strings.Join(parts, `\s+`)
+}
+
 // deployConfig is the configuration most credential tests start from: the provider (with providerArgs), the
 // iam_user role "deploy" (with roleArgs, its lines after credential_type) and the credential "ci" of it (with
 // credentialArgs, its lines after role). readOnlyPolicy is the roleArgs of most: ReadOnlyAccess only.
@@ -92,6 +102,24 @@ func mustCreateGroup(t *testing.T, names ...string) {
 			t.Fatalf("creating group %s: %v", n, err)
 		}
 	}
+}
+
+// mustCreateRole creates an IAM role in moto that any principal may assume with actions (sts:AssumeRole, ...), and
+// returns its ARN.
+func mustCreateRole(t *testing.T, name string, actions ...string) string {
+	t.Helper()
+	acts, err := json.Marshal(actions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := acctest.IAM().CreateRole(context.Background(), &iam.CreateRoleInput{
+		RoleName:                 aws.String(name),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":` + string(acts) + `}]}`),
+	})
+	if err != nil {
+		t.Fatalf("creating IAM role %s: %v", name, err)
+	}
+	return aws.ToString(out.Role.Arn)
 }
 
 // mustCreatePolicy creates a customer managed policy in moto and returns its ARN.

@@ -84,12 +84,7 @@ resource "awsdynamic_credential" "ci" {
 func TestAccCredentialOutputs_managedAssumedRoleCarriesSessionToken(t *testing.T) {
 	acctest.Reset(t)
 	const addr = "awsdynamic_credential.ci"
-	if _, err := acctest.IAM().CreateRole(context.Background(), &iam.CreateRoleInput{
-		RoleName:                 aws.String("outputs-deploy"),
-		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`),
-	}); err != nil {
-		t.Fatalf("arranging IAM role outputs-deploy: %v", err)
-	}
+	mustCreateRole(t, "outputs-deploy", "sts:AssumeRole")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
 		Steps: []resource.TestStep{{

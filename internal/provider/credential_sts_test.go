@@ -48,13 +48,7 @@ func stsFactories(clk clock.Clock) map[string]func() (tfprotov6.ProviderServer, 
 func stsCreateIAMRoles(t *testing.T, names ...string) {
 	t.Helper()
 	for _, name := range names {
-		_, err := acctest.IAM().CreateRole(context.Background(), &iam.CreateRoleInput{
-			RoleName:                 aws.String(name),
-			AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":["sts:AssumeRole","sts:TagSession"]}]}`),
-		})
-		if err != nil {
-			t.Fatalf("arranging IAM role %s: %v", name, err)
-		}
+		mustCreateRole(t, name, "sts:AssumeRole", "sts:TagSession")
 	}
 }
 
@@ -229,7 +223,7 @@ func stsIssueThenReplace(t *testing.T, clk *clock.Fake, config, addr string, ttl
 	var first string
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: stsFactories(clk),
-		CheckDestroy:             stsNoLeftovers,
+		CheckDestroy:             checkNoUsersUnder("/"), // STS credentials create no IAM user
 		Steps: []resource.TestStep{
 			{
 				PreConfig: func() { startRecording(t) },
@@ -239,18 +233,6 @@ func stsIssueThenReplace(t *testing.T, clk *clock.Fake, config, addr string, ttl
 			stsReplacedWhenDue(clk, advance, config, addr, ttl, &first, replaced...),
 		},
 	})
-}
-
-// stsNoLeftovers is CheckDestroy for STS credentials: nothing was created in IAM that a destroy would have to remove.
-func stsNoLeftovers(*terraform.State) error {
-	out, err := acctest.IAM().ListUsers(context.Background(), &iam.ListUsersInput{})
-	if err != nil {
-		return err
-	}
-	if len(out.Users) != 0 {
-		return fmt.Errorf("IAM holds %d users after destroy; STS credentials create none", len(out.Users))
-	}
-	return nil
 }
 
 func TestAccCredentialSTS_assumedRole(t *testing.T) {

@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -351,15 +350,6 @@ func TestAccCredential_roleChangeUpdatesInPlace(t *testing.T) {
 // ---------------------------------------------------------------------------------------------------------------
 // Failure behavior seen through Terraform.
 // ---------------------------------------------------------------------------------------------------------------
-
-// words turns a phrase into a pattern that matches it however the CLI wrapped its lines.
-func words(phrase string) string {
-	parts := strings.Fields(phrase)
-	for i, p := range parts {
-		parts[i] = regexp.QuoteMeta(p)
-	}
-	return strings.Join(parts, `\s+`)
-}
 
 // A policy or group that existed when the role was applied and is gone when the credential is issued: the failed
 // step is named, everything the attempt created is removed, and the credential is not in state.

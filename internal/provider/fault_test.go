@@ -73,15 +73,6 @@ func noLeaseUsers(groups ...string) error {
 	return nil
 }
 
-// phrase matches words separated by any white space: Terraform wraps long diagnostic lines where it likes.
-func phrase(s string) string {
-	words := strings.Fields(s)
-	for i, w := range words {
-		words[i] = regexp.QuoteMeta(w)
-	}
-	return strings.Join(words, `\s+`)
-}
-
 // faultRole is a role with two policy ARNs, a document, a group and tags: every kind of step Issue has.
 const faultRole = `
 resource "awsdynamic_role" "deploy" {
@@ -112,35 +103,35 @@ func TestAccCredential_applyFailingAtAChosenCallLeavesNothing(t *testing.T) {
 		{
 			name: "second AttachUserPolicy denied",
 			rule: faultproxy.Rule{Action: "AttachUserPolicy", Call: 2, Kind: faultproxy.Error, Fault: faultproxy.AccessDenied},
-			want: `(?s)Credential Not Issued.*` + phrase(`attaching policy`) + `\s+arn:aws:iam::aws:policy/\S+\s+` + phrase(`to IAM user "awsdyn-`) +
-				`.*AccessDenied.*` + phrase("rollback complete: nothing from this attempt remains"),
+			want: `(?s)Credential Not Issued.*` + words(`attaching policy`) + `\s+arn:aws:iam::aws:policy/\S+\s+` + words(`to IAM user "awsdyn-`) +
+				`.*AccessDenied.*` + words("rollback complete: nothing from this attempt remains"),
 		},
 		{
 			// The guard and the document are put at once; whichever arrives first is refused.
 			name: "first PutUserPolicy denied",
 			rule: faultproxy.Rule{Action: "PutUserPolicy", Call: 1, Kind: faultproxy.Error, Fault: faultproxy.AccessDenied},
-			want: `(?s)Credential Not Issued.*` + phrase(`putting the`) + `\s+(expiry\s+guard\s+policy|role's\s+policy\s+document).*AccessDenied.*` + phrase("rollback complete"),
+			want: `(?s)Credential Not Issued.*` + words(`putting the`) + `\s+(expiry\s+guard\s+policy|role's\s+policy\s+document).*AccessDenied.*` + words("rollback complete"),
 		},
 		{
 			// Not Throttling: a throttled call is retried for about two minutes (awsconfig.ThrottleMaxAttempts).
 			name:  "AddUserToGroup unavailable past the retries",
 			rule:  faultproxy.Rule{Action: "AddUserToGroup", Kind: faultproxy.Error, Fault: faultproxy.ServiceUnavailable},
 			extra: "  max_retries = 1",
-			want:  `(?s)Credential Not Issued.*` + phrase(`adding IAM user "awsdyn-`) + `.*` + phrase(`to group "deployers"`) + `.*ServiceUnavailable.*` + phrase("rollback complete"),
+			want:  `(?s)Credential Not Issued.*` + words(`adding IAM user "awsdyn-`) + `.*` + words(`to group "deployers"`) + `.*ServiceUnavailable.*` + words("rollback complete"),
 		},
 		{
 			// Every attempt reaches moto, which creates a key each time; the SDK never hears of either.
 			name:  "CreateAccessKey cut on every attempt",
 			rule:  faultproxy.Rule{Action: "CreateAccessKey", Kind: faultproxy.Cut},
 			extra: "  max_retries = 1",
-			want:  `(?s)Credential Not Issued.*` + phrase(`creating an access key for IAM user "awsdyn-`) + `.*` + phrase("rollback complete"),
+			want:  `(?s)Credential Not Issued.*` + words(`creating an access key for IAM user "awsdyn-`) + `.*` + words("rollback complete"),
 			keys:  2,
 		},
 		{
 			// moto created the user; the SDK's retry meets EntityAlreadyExists, and the user carries this lease's ID.
 			name: "CreateUser cut once",
 			rule: faultproxy.Rule{Action: "CreateUser", Kind: faultproxy.Cut, Times: 1},
-			want: `(?s)Credential Not Issued.*` + phrase(`creating IAM user "awsdyn-`) + `.*EntityAlreadyExists.*` + phrase("rollback complete"),
+			want: `(?s)Credential Not Issued.*` + words(`creating IAM user "awsdyn-`) + `.*EntityAlreadyExists.*` + words("rollback complete"),
 		},
 	}
 	for _, tc := range cases {
@@ -213,7 +204,7 @@ func TestAccCredential_destroyFailingKeepsCredentialForNextDestroy(t *testing.T)
 				},
 				Config:      config,
 				Destroy:     true,
-				ExpectError: regexp.MustCompile(`(?s)Credential Not Revoked.*` + phrase(`it stays in state so that the next destroy tries again`) + `.*` + phrase(`deleting IAM user`) + `.*AccessDenied`),
+				ExpectError: regexp.MustCompile(`(?s)Credential Not Revoked.*` + words(`it stays in state so that the next destroy tries again`) + `.*` + words(`deleting IAM user`) + `.*AccessDenied`),
 			},
 			{
 				PreConfig: func() {

@@ -74,21 +74,9 @@ provider "awsdynamic" {
 }`, creds, acctest.Moto.URL, acctest.Moto.URL), resource.TestCheckResourceAttr("data.awsdynamic_caller_identity.root", "account_id", "123456789012"), nil)
 }
 
-func createRole(t *testing.T, name string) string {
-	t.Helper()
-	out, err := acctest.IAM().CreateRole(context.Background(), &iam.CreateRoleInput{
-		RoleName:                 aws.String(name),
-		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":["sts:AssumeRole","sts:AssumeRoleWithWebIdentity"]}]}`),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return aws.ToString(out.Role.Arn)
-}
-
 func TestAccProvider_assumeRole(t *testing.T) {
 	acctest.Reset(t)
-	arn := createRole(t, "awsdynamic-root")
+	arn := mustCreateRole(t, "awsdynamic-root", "sts:AssumeRole", "sts:AssumeRoleWithWebIdentity")
 	testCallerIdentity(t, acctest.ProviderBlock(fmt.Sprintf(`
   assume_role {
     role_arn     = %q
@@ -101,7 +89,7 @@ func TestAccProvider_assumeRole(t *testing.T) {
 
 func TestAccProvider_assumeRoleWithWebIdentity(t *testing.T) {
 	acctest.Reset(t)
-	arn := createRole(t, "awsdynamic-oidc")
+	arn := mustCreateRole(t, "awsdynamic-oidc", "sts:AssumeRole", "sts:AssumeRoleWithWebIdentity")
 	tokenFile := filepath.Join(t.TempDir(), "token")
 	if err := os.WriteFile(tokenFile, []byte("eyJhbGciOiJSUzI1NiJ9.e30.c2lnbmF0dXJl"), 0o600); err != nil {
 		t.Fatal(err)

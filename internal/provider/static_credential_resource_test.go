@@ -443,7 +443,7 @@ resource "awsdynamic_static_credential" "smtp" {
 					proxy.Add(faultproxy.Rule{Action: "GetCallerIdentity", Kind: faultproxy.Error, Fault: faultproxy.AccessDenied})
 				},
 				Config:      config,
-				ExpectError: regexp.MustCompile(`(?s)Static Credential Not Rotated.*` + phrase("the new key was deleted and the previous key still works")),
+				ExpectError: regexp.MustCompile(`(?s)Static Credential Not Rotated.*` + words("the new key was deleted and the previous key still works")),
 			},
 			{
 				PreConfig: func() {

@@ -514,52 +514,60 @@ func (c attrCapture) checkUserGone() resource.TestCheckFunc {
 	}
 }
 
-// secretTap is the provider's HTTP transport in tests that need to see what AWS handed out: it keeps every secret
-// access key CreateAccessKey returned, and can fail chosen requests.
-type secretTap struct {
-	base aws.HTTPClient
+// wireRecorder is the provider's HTTP transport in tests that need to see what AWS handed out: it reads every AWS
+// answer, so the test knows each access key, secret access key and session token AWS sent, whichever credential it
+// went to; and it can fail chosen requests.
+type wireRecorder struct {
+	next aws.HTTPClient
 
-	mu      sync.Mutex
-	secrets []string
-	keys    []string // access key IDs
+	mu    sync.Mutex
+	calls []wireCall
 	// fail, when set, answers a request with the returned status and body instead of forwarding it.
 	fail func(action, keyID string) (int, string, bool)
 }
 
-// newSecretTap returns a tap for provider.Options.HTTPClient. The SDK's config loader refuses any HTTP client but its
-// own when AWS_CA_BUNDLE is set (this machine sets it), so newSecretTap unsets it for the test: moto is plain HTTP.
-func newSecretTap(t *testing.T) *secretTap {
+type wireCall struct {
+	action, user string
+	keyID        string // AccessKeyId in the answer
+	secret       string // SecretAccessKey in the answer
+	token        string // SessionToken in the answer
+}
+
+// newWireRecorder returns a recorder for provider.Options.HTTPClient. The SDK's config loader refuses any HTTP client
+// but its own when AWS_CA_BUNDLE is set (it cannot add the bundle to it), so newWireRecorder unsets it for the test:
+// moto is plain HTTP.
+func newWireRecorder(t *testing.T) *wireRecorder {
 	t.Setenv("AWS_CA_BUNDLE", "")
-	return &secretTap{base: awshttp.NewBuildableClient()}
+	return &wireRecorder{next: awshttp.NewBuildableClient()}
 }
 
 var (
-	secretElem = regexp.MustCompile(`<SecretAccessKey>([^<]+)</SecretAccessKey>`)
-	keyIDElem  = regexp.MustCompile(`<AccessKeyId>([^<]+)</AccessKeyId>`)
-	credKeyID  = regexp.MustCompile(`Credential=([A-Z0-9]+)/`)
+	keyIDElement  = regexp.MustCompile(`<AccessKeyId>([^<]+)</AccessKeyId>`)
+	secretElement = regexp.MustCompile(`<SecretAccessKey>([^<]+)</SecretAccessKey>`)
+	tokenElement  = regexp.MustCompile(`<SessionToken>([^<]+)</SessionToken>`)
+	credKeyID     = regexp.MustCompile(`Credential=([A-Z0-9]+)/`)
 )
 
-func (t *secretTap) Do(req *http.Request) (*http.Response, error) {
-	var body []byte
+func (r *wireRecorder) Do(req *http.Request) (*http.Response, error) {
+	var form url.Values
 	if req.Body != nil {
 		b, err := io.ReadAll(req.Body)
+		_ = req.Body.Close()
 		if err != nil {
 			return nil, err
 		}
-		body = b
 		req.Body = io.NopCloser(bytes.NewReader(b))
+		form, _ = url.ParseQuery(string(b))
 	}
-	form, _ := url.ParseQuery(string(body))
-	action := form.Get("Action")
-	keyID := ""
-	if m := credKeyID.FindStringSubmatch(req.Header.Get("Authorization")); m != nil {
-		keyID = m[1]
-	}
-	t.mu.Lock()
-	fail, base := t.fail, t.base
-	t.mu.Unlock()
+	r.mu.Lock()
+	fail := r.fail
+	r.mu.Unlock()
 	if fail != nil {
-		if status, msg, ok := fail(action, keyID); ok {
+		keyID := ""
+		if m := credKeyID.FindStringSubmatch(req.Header.Get("Authorization")); m != nil {
+			keyID = m[1]
+		}
+		if status, msg, ok := fail(form.Get("Action"), keyID); ok {
 			return &http.Response{
 				StatusCode: status, Status: http.StatusText(status), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 				Header:  http.Header{"Content-Type": []string{"text/xml"}},
@@ -568,44 +576,110 @@ func (t *secretTap) Do(req *http.Request) (*http.Response, error) {
 			}, nil
 		}
 	}
-	resp, err := base.Do(req)
-	if err != nil || action != "CreateAccessKey" {
+	resp, err := r.next.Do(req)
+	if err != nil || resp.Body == nil {
 		return resp, err
 	}
 	b, err := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
 	resp.Body = io.NopCloser(bytes.NewReader(b))
-	t.mu.Lock()
-	if m := secretElem.FindSubmatch(b); m != nil {
-		t.secrets = append(t.secrets, string(m[1]))
+	if err != nil {
+		return resp, err
 	}
-	if m := keyIDElem.FindSubmatch(b); m != nil {
-		t.keys = append(t.keys, string(m[1]))
+	c := wireCall{action: form.Get("Action"), user: form.Get("UserName")}
+	if m := secretElement.FindSubmatch(b); m != nil {
+		c.secret = string(m[1])
+		if m := keyIDElement.FindSubmatch(b); m != nil {
+			c.keyID = string(m[1])
+		}
 	}
-	t.mu.Unlock()
+	if m := tokenElement.FindSubmatch(b); m != nil {
+		c.token = string(m[1])
+	}
+	r.mu.Lock()
+	r.calls = append(r.calls, c)
+	r.mu.Unlock()
 	return resp, nil
 }
 
-func (t *secretTap) keyIDs() []string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return slices.Clone(t.keys)
+// count is how many calls of action went to users whose name contains user ("" for any).
+func (r *wireRecorder) count(action, user string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, c := range r.calls {
+		if c.action == action && strings.Contains(c.user, user) {
+			n++
+		}
+	}
+	return n
 }
 
-func (t *secretTap) Secrets() []string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return slices.Clone(t.secrets)
-}
-
-// leaks returns the secrets handed out so far that appear in text (white space removed too, in case the CLI wrapped
-// a line inside one).
-func (t *secretTap) leaks(text string) []string {
+// secretsOf lists the secret access keys issued to users whose name contains user ("" for all).
+func (r *wireRecorder) secretsOf(user string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	var out []string
-	for _, s := range t.Secrets() {
+	for _, c := range r.calls {
+		if c.secret != "" && strings.Contains(c.user, user) {
+			out = append(out, c.secret)
+		}
+	}
+	return out
+}
+
+// keyIDs lists every access key ID handed out with a secret.
+func (r *wireRecorder) keyIDs() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, c := range r.calls {
+		if c.keyID != "" {
+			out = append(out, c.keyID)
+		}
+	}
+	return out
+}
+
+// keyIDOf is the access key ID last issued to a user whose name contains user.
+func (r *wireRecorder) keyIDOf(user string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id := ""
+	for _, c := range r.calls {
+		if c.keyID != "" && strings.Contains(c.user, user) {
+			id = c.keyID
+		}
+	}
+	return id
+}
+
+func (r *wireRecorder) tokens() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, c := range r.calls {
+		if c.token != "" {
+			out = append(out, c.token)
+		}
+	}
+	return out
+}
+
+func (r *wireRecorder) actions() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]int{}
+	for _, c := range r.calls {
+		out[c.action]++
+	}
+	return out
+}
+
+// leaks returns the secret access keys handed out so far that appear in text (containsSecret).
+func (r *wireRecorder) leaks(text string) []string {
+	var out []string
+	for _, s := range r.secretsOf("") {
 		if containsSecret(text, s) {
 			out = append(out, s)
 		}
@@ -752,9 +826,7 @@ func tracedWorkdir(t *testing.T, cli, logs string, clk clock.Clock) (w *cliWorkd
 	// The in-process provider's log sink reads these on every request (terraform-plugin-log's test sink).
 	t.Setenv("TF_LOG", "TRACE")
 	t.Setenv("TF_LOG_PATH", providerLog)
-	// The SDK refuses a custom HTTP client when AWS_CA_BUNDLE is set (it cannot add the bundle to it); moto is http.
-	t.Setenv("AWS_CA_BUNDLE", "")
-	wire = newWireRecorder()
+	wire = newWireRecorder(t)
 	w = inProcessWorkdir(t, cli, provider.Options{Clock: clk, HTTPClient: wire}, "TF_LOG=TRACE", "TF_LOG_PATH="+cliLog)
 	return w, wire, cliLog, providerLog
 }

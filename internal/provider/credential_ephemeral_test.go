@@ -194,7 +194,7 @@ func tagsOf(r moto.Request) map[string]string {
 func TestAccCredentialEphemeral_neverInStateOrPlan(t *testing.T) {
 	acctest.Reset(t)
 	startRecording(t)
-	tap := newSecretTap(t)
+	tap := newWireRecorder(t)
 	workdir := t.TempDir()
 	// A consumer that keeps nothing of the credential: a second provider whose root identity it is, checking a role
 	// (the role's state holds only the role). Without a consumer OpenTofu does not open an ephemeral resource at all.
@@ -237,9 +237,9 @@ resource "awsdynamic_role" "checked" {
 		for user := range leaseLifecycles(reqs) {
 			needles = append(needles, user)
 		}
-		needles = append(needles, tap.Secrets()...)
+		needles = append(needles, tap.secretsOf("")...)
 		needles = append(needles, tap.keyIDs()...)
-		if len(tap.Secrets()) == 0 || len(needles) < 3 {
+		if len(tap.secretsOf("")) == 0 || len(needles) < 3 {
 			return errors.New("the run issued no credential: there was nothing to leak, so this proves nothing")
 		}
 		var files []string

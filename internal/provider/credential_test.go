@@ -618,7 +618,7 @@ func TestAccCredential_importNotSupported(t *testing.T) {
 func TestAccCredential_noSecretInDiagnostics(t *testing.T) {
 	acctest.Reset(t)
 	startRecording(t)
-	tap := newSecretTap(t)
+	tap := newWireRecorder(t)
 	tap.fail = func(action, keyID string) (int, string, bool) {
 		if action != "GetCallerIdentity" || keyID == acctest.RootAccessKey {
 			return 0, "", false
@@ -652,7 +652,7 @@ func TestAccCredential_noSecretInDiagnostics(t *testing.T) {
 			t.Errorf("the error does not match %s:\n%s", want, diag)
 		}
 	}
-	secrets := tap.Secrets()
+	secrets := tap.secretsOf("")
 	if len(secrets) == 0 {
 		t.Fatal("no access key was created before the failure: nothing secret could have leaked, so this proves nothing")
 	}

@@ -1,23 +1,15 @@
 package provider_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
@@ -230,126 +222,4 @@ func serveInProcess(t *testing.T, o provider.Options) string {
 		t.Fatal(err)
 	}
 	return string(b)
-}
-
-// wireRecorder is the provider's HTTP client in the secrets test: it reads every AWS answer, so the test knows
-// each secret access key and session token AWS handed out, whichever credential it went to.
-type wireRecorder struct {
-	next aws.HTTPClient
-
-	mu    sync.Mutex
-	calls []wireCall
-}
-
-type wireCall struct {
-	action, user string
-	keyID        string // AccessKeyId in the answer
-	secret       string // SecretAccessKey in the answer
-	token        string // SessionToken in the answer
-}
-
-func newWireRecorder() *wireRecorder { return &wireRecorder{next: awshttp.NewBuildableClient()} }
-
-var (
-	keyIDElement  = regexp.MustCompile(`<AccessKeyId>([^<]+)</AccessKeyId>`)
-	secretElement = regexp.MustCompile(`<SecretAccessKey>([^<]+)</SecretAccessKey>`)
-	tokenElement  = regexp.MustCompile(`<SessionToken>([^<]+)</SessionToken>`)
-)
-
-func (r *wireRecorder) Do(req *http.Request) (*http.Response, error) {
-	var form url.Values
-	if req.Body != nil {
-		b, err := io.ReadAll(req.Body)
-		_ = req.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		req.Body = io.NopCloser(bytes.NewReader(b))
-		form, _ = url.ParseQuery(string(b))
-	}
-	resp, err := r.next.Do(req)
-	if err != nil || resp.Body == nil {
-		return resp, err
-	}
-	b, err := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(b))
-	if err != nil {
-		return resp, err
-	}
-	c := wireCall{action: form.Get("Action"), user: form.Get("UserName")}
-	if m := secretElement.FindSubmatch(b); m != nil {
-		c.secret = string(m[1])
-		if m := keyIDElement.FindSubmatch(b); m != nil {
-			c.keyID = string(m[1])
-		}
-	}
-	if m := tokenElement.FindSubmatch(b); m != nil {
-		c.token = string(m[1])
-	}
-	r.mu.Lock()
-	r.calls = append(r.calls, c)
-	r.mu.Unlock()
-	return resp, nil
-}
-
-// count is how many calls of action went to users whose name contains user ("" for any).
-func (r *wireRecorder) count(action, user string) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := 0
-	for _, c := range r.calls {
-		if c.action == action && strings.Contains(c.user, user) {
-			n++
-		}
-	}
-	return n
-}
-
-// secretsOf lists the secret access keys issued to users whose name contains user.
-func (r *wireRecorder) secretsOf(user string) []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []string
-	for _, c := range r.calls {
-		if c.secret != "" && strings.Contains(c.user, user) {
-			out = append(out, c.secret)
-		}
-	}
-	return out
-}
-
-// keyIDOf is the access key ID last issued to a user whose name contains user.
-func (r *wireRecorder) keyIDOf(user string) string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	id := ""
-	for _, c := range r.calls {
-		if c.keyID != "" && strings.Contains(c.user, user) {
-			id = c.keyID
-		}
-	}
-	return id
-}
-
-func (r *wireRecorder) tokens() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []string
-	for _, c := range r.calls {
-		if c.token != "" {
-			out = append(out, c.token)
-		}
-	}
-	return out
-}
-
-func (r *wireRecorder) actions() map[string]int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := map[string]int{}
-	for _, c := range r.calls {
-		out[c.action]++
-	}
-	return out
 }

@@ -10,12 +10,15 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -24,13 +27,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest"
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/faultproxy"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/moto"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/clock"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/lease"
@@ -688,6 +696,163 @@ func (r *wireRecorder) leaks(text string) []string {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Configurations and AWS state shared across the test files: the caller identity read, the ephemeral credential's
+// consumer, the fault proxy, moto's authorization, the lease users a test may leave, static credentials' users.
+// ---------------------------------------------------------------------------------------------------------------
+
+const callerIdentity = `
+data "awsdynamic_caller_identity" "root" {}
+`
+
+const leasePath = "/awsdynamic/"
+
+// startFaultProxy puts a fault proxy in front of moto for one test.
+func startFaultProxy(t *testing.T) *faultproxy.Proxy {
+	t.Helper()
+	p, err := faultproxy.Start(acctest.Moto.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+// proxiedProvider is acctest.ProviderBlock with both endpoints at url, so that every IAM and STS call of the
+// provider passes the proxy there.
+func proxiedProvider(url, extra string) string {
+	return acctest.ProviderBlockAt(url, acctest.RootAccessKey, acctest.RootSecretKey, extra)
+}
+
+// noLeaseUsers says what is left under the provider's path, if anything, and which group still has members.
+// moto's DeleteUser succeeds with group memberships left (see internal/acctest/moto/README.md), so "the user is gone" alone does not prove the
+// membership was removed: the groups are checked on their own.
+func noLeaseUsers(groups ...string) error {
+	ctx := context.Background()
+	names, err := usersUnder(ctx, leasePath)
+	if err != nil {
+		return err
+	}
+	if len(names) > 0 {
+		return fmt.Errorf("IAM users left under %s: %v", leasePath, names)
+	}
+	for _, g := range groups {
+		if err := noGroupMembers(ctx, g); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func noGroupMembers(ctx context.Context, group string) error {
+	out, err := acctest.IAM().GetGroup(ctx, &iam.GetGroupInput{GroupName: aws.String(group)})
+	if err != nil {
+		return err
+	}
+	if len(out.Users) > 0 {
+		return fmt.Errorf("group %s still has %d members", group, len(out.Users))
+	}
+	return nil
+}
+
+// useEphemeral is a check block that reads the ephemeral credential: OpenTofu, unlike Terraform, does not open an
+// ephemeral resource in apply that nothing refers to.
+func useEphemeral(name string) string {
+	return fmt.Sprintf(`
+check "uses_%[1]s" {
+  assert {
+    condition     = ephemeral.awsdynamic_credential.%[1]s.access_key_id != ""
+    error_message = "The ephemeral credential has no access key."
+  }
+}
+`, name)
+}
+
+// enforceAuth turns moto's authorization on until the end of the test (or until the returned func is called).
+func enforceAuth(t *testing.T) func() {
+	t.Helper()
+	if err := acctest.Moto.EnableAuth(); err != nil {
+		t.Fatal(err)
+	}
+	off := func() {
+		if err := acctest.Moto.DisableAuth(); err != nil {
+			t.Error(err)
+		}
+	}
+	t.Cleanup(off)
+	return off
+}
+
+// noLeaseUsersAuthOff is the CheckDestroy of a test that runs with moto's authorization on: it turns it off with
+// authOff (the checks sign with moto's test keys, which no IAM user owns), then requires noLeaseUsers(groups...).
+func noLeaseUsersAuthOff(authOff func(), groups ...string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		authOff()
+		return noLeaseUsers(groups...)
+	}
+}
+
+// renewedOnRefresh is the step that moves fake 45 minutes on, inside the renewal window of the 1h credential at addr
+// (it opens a third of the TTL before expiry), and refreshes: expires_at must have moved from *before.
+func renewedOnRefresh(fake *clock.Fake, addr string, before *string) resource.TestStep {
+	return resource.TestStep{
+		PreConfig:    func() { fake.Advance(45 * time.Minute) },
+		RefreshState: true,
+		Check: func(s *terraform.State) error {
+			a, err := stateAttrs(s, addr)
+			if err != nil {
+				return err
+			}
+			if a["expires_at"] == *before {
+				return fmt.Errorf("expires_at is still %s after a refresh inside the renewal window", *before)
+			}
+			return nil
+		},
+	}
+}
+
+// existingUser arranges, with the SDK, a user the provider did not create: an inline policy and nkeys keys of its
+// own, created a second apart so that IAM's CreateDate orders them. It returns the keys, oldest first.
+func existingUser(t *testing.T, name string, nkeys int) []string {
+	t.Helper()
+	ctx := context.Background()
+	c := acctest.IAM()
+	if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String("own"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ses:SendRawEmail","Resource":"*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for n := 0; n < nkeys; n++ {
+		if n > 0 {
+			// moto stamps CreateDate with the real clock at one-second resolution; the two-key rule orders by it.
+			now := time.Now()
+			time.Sleep(now.Truncate(time.Second).Add(time.Second + 10*time.Millisecond).Sub(now))
+		}
+		out, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, aws.ToString(out.AccessKey.AccessKeyId))
+	}
+	return ids
+}
+
+func keysOfUser(name string) ([]string, error) {
+	out, err := acctest.IAM().ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: aws.String(name)})
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, k := range out.AccessKeyMetadata {
+		ids = append(ids, aws.ToString(k.AccessKeyId))
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // The plugin protocol, spoken to the provider as Terraform does: for what the CLIs cannot show (RenewAt, validation
 // before configure) or cannot pause between (an ephemeral resource's open and close).
 // ---------------------------------------------------------------------------------------------------------------
@@ -796,6 +961,23 @@ func diagError(ds []*tfprotov6.Diagnostic) error {
 	return fmt.Errorf("%s", strings.Join(msgs, "; "))
 }
 
+// validateRoleConfig sends an awsdynamic_role configuration (unset attributes null) to the provider's
+// ValidateResourceConfig and returns its diagnostics.
+func validateRoleConfig(t *testing.T, set map[string]tftypes.Value) []*tfprotov6.Diagnostic {
+	t.Helper()
+	srv, schemas := protoServer(t, provider.Options{})
+	args := map[string]any{}
+	for name, v := range set {
+		args[name] = v
+	}
+	cfg := protoValue(t, schemas.ResourceSchemas["awsdynamic_role"].ValueType(), args)
+	resp, err := srv.ValidateResourceConfig(context.Background(), &tfprotov6.ValidateResourceConfigRequest{TypeName: "awsdynamic_role", Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.Diagnostics
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Tests that drive a CLI themselves, where terraform-plugin-testing cannot (a flag it overrides, a provider process
 // to kill, logs and output to read).
@@ -834,4 +1016,276 @@ func tracedWorkdir(t *testing.T, cli, logs string, clk clock.Clock) (w *cliWorkd
 // containsSecret says whether secret is in text, also with white space removed, in case a line was wrapped inside it.
 func containsSecret(text, secret string) bool {
 	return strings.Contains(text, secret) || strings.Contains(strings.Join(strings.Fields(text), ""), secret)
+}
+
+const requiredProviders = `
+terraform {
+  required_providers {
+    awsdynamic = {
+      source = "awsdynamic/awsdynamic"
+    }
+  }
+}
+`
+
+// devOverridesConfig builds the provider from this tree into a temp dir and returns a CLI config file that makes
+// awsdynamic/awsdynamic resolve to it. Under dev_overrides, validate needs no `init` (which would try the
+// registry and fail offline) as long as the configuration uses no other provider.
+func devOverridesConfig(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	build := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(dir, "terraform-provider-awsdynamic"), ".")
+	build.Dir = filepath.Join("..", "..")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the provider: %v\n%s", err, out)
+	}
+	rc := filepath.Join(dir, "terraformrc")
+	writeFile(t, rc, fmt.Sprintf(`provider_installation {
+  dev_overrides {
+    "awsdynamic/awsdynamic" = %q
+  }
+  direct {}
+}
+`, filepath.ToSlash(dir)))
+	return rc
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readFileString(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// serveInProcess serves the provider from this process the way terraform-plugin-testing does (go-plugin's debug
+// mode) and returns the TF_REATTACH_PROVIDERS value with which a CLI uses it. Stopped at cleanup.
+func serveInProcess(t *testing.T, o provider.Options) string {
+	t.Helper()
+	host := os.Getenv("TF_ACC_PROVIDER_HOST")
+	if host == "" {
+		host = "registry.terraform.io"
+	}
+	addr := host + "/awsdynamic/awsdynamic"
+	ctx, cancel := context.WithCancel(context.Background())
+	configCh := make(chan *plugin.ReattachConfig, 1)
+	closeCh := make(chan struct{})
+	served := make(chan error, 1)
+	go func() {
+		served <- tf6server.Serve(addr, providerserver.NewProtocol6(provider.NewWithOptions("test", acctest.AWSTimeFollowsClock(o))()),
+			tf6server.WithDebug(ctx, configCh, closeCh),
+			tf6server.WithGoPluginLogger(hclog.NewNullLogger()),
+			tf6server.WithLoggingSink(t))
+	}()
+	var rc *plugin.ReattachConfig
+	select {
+	case rc = <-configCh:
+	case err := <-served:
+		cancel()
+		t.Fatalf("serving the provider: %v", err)
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("the provider server did not start within 30s")
+	}
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-closeCh:
+		case <-time.After(10 * time.Second):
+			t.Error("the in-process provider server did not stop")
+		}
+	})
+	b, err := json.Marshal(map[string]any{addr: map[string]any{
+		"Protocol":        string(rc.Protocol),
+		"ProtocolVersion": rc.ProtocolVersion,
+		"Pid":             rc.Pid,
+		"Test":            rc.Test,
+		"Addr":            map[string]string{"Network": rc.Addr.Network(), "String": rc.Addr.String()},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// cliWorkdir is a Terraform working directory driven with os/exec: for what terraform-plugin-testing cannot do
+// (kill the provider process, pass -parallelism, read the CLI's own output). Every process it starts runs in its
+// own process group, killed at cleanup; the cleanup fails the test if a provider process outlived it.
+type cliWorkdir struct {
+	t   *testing.T
+	cli string
+	dir string
+	rc  string // CLI config file
+	env []string
+}
+
+func newCLIWorkdir(t *testing.T, cli, rc string, env ...string) *cliWorkdir {
+	w := &cliWorkdir{t: t, cli: cli, dir: t.TempDir(), rc: rc}
+	for _, kv := range os.Environ() {
+		// TF_CLI_ARGS* would change what the commands do; the caller sets TF_LOG when it wants logs.
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "TF_CLI_ARGS") || strings.HasPrefix(k, "TF_LOG") || k == "TF_CLI_CONFIG_FILE" || k == "TF_REATTACH_PROVIDERS" {
+			continue
+		}
+		w.env = append(w.env, kv)
+	}
+	w.env = append(w.env, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "TF_INPUT=0", "TF_CLI_CONFIG_FILE="+rc)
+	w.env = append(w.env, env...)
+	t.Cleanup(w.checkNoProviderLeft)
+	return w
+}
+
+func (w *cliWorkdir) write(name, content string) {
+	w.t.Helper()
+	writeFile(w.t, filepath.Join(w.dir, name), content)
+}
+
+// binary is the provider binary devOverridesConfig built next to the CLI config.
+func (w *cliWorkdir) binary() string {
+	return filepath.Join(filepath.Dir(w.rc), "terraform-provider-awsdynamic")
+}
+
+type cliRun struct {
+	cmd  *exec.Cmd
+	out  *lockedBuffer
+	done chan struct{}
+	err  error
+}
+
+// start runs the CLI in the background, in a process group of its own.
+func (w *cliWorkdir) start(args ...string) *cliRun {
+	w.t.Helper()
+	cmd := exec.Command(w.cli, append(args, "-no-color")...)
+	cmd.Dir = w.dir
+	cmd.Env = w.env
+	r := &cliRun{cmd: cmd, out: &lockedBuffer{}, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = r.out, r.out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		w.t.Fatal(err)
+	}
+	go func() { r.err = cmd.Wait(); close(r.done) }()
+	w.t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-r.done
+	})
+	return r
+}
+
+// wait waits for the run to end, killing its process group after timeout.
+func (r *cliRun) wait(timeout time.Duration) (string, error) {
+	select {
+	case <-r.done:
+	case <-time.After(timeout):
+		_ = syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL)
+		<-r.done
+		return r.out.String(), fmt.Errorf("killed after %s", timeout)
+	}
+	return r.out.String(), r.err
+}
+
+// run runs the CLI to completion and returns its combined output.
+func (w *cliWorkdir) run(args ...string) (string, error) {
+	w.t.Helper()
+	return w.start(args...).wait(5 * time.Minute)
+}
+
+// runSplit runs the CLI to completion and returns stdout and stderr apart.
+func (w *cliWorkdir) runSplit(args ...string) (stdout, stderr string, err error) {
+	w.t.Helper()
+	cmd := exec.Command(w.cli, append(args, "-no-color")...)
+	cmd.Dir = w.dir
+	cmd.Env = w.env
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := cmd.Start(); err != nil {
+		w.t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		err = errors.Join(ctx.Err(), <-done)
+	}
+	return o.String(), e.String(), err
+}
+
+// providerPIDs lists the running processes of the provider binary.
+func (w *cliWorkdir) providerPIDs() []int {
+	bin := w.binary()
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
+		if err == nil && strings.TrimSuffix(exe, " (deleted)") == bin {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+func (w *cliWorkdir) checkNoProviderLeft() {
+	if _, err := os.Stat(w.binary()); err != nil {
+		return
+	}
+	// Cleanups run last-registered first: the process groups are killed by now, but reaping takes a moment.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		pids := w.providerPIDs()
+		if len(pids) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			for _, pid := range pids {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+			w.t.Errorf("provider processes left behind: %v", pids)
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer that a running command writes while the test reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

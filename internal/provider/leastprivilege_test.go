@@ -188,49 +188,6 @@ func rootUser(t *testing.T, name string, document policyDocument) (string, strin
 	return aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey)
 }
 
-// enforceAuth turns moto's authorization on until the end of the test (or until the returned func is called).
-func enforceAuth(t *testing.T) func() {
-	t.Helper()
-	if err := acctest.Moto.EnableAuth(); err != nil {
-		t.Fatal(err)
-	}
-	off := func() {
-		if err := acctest.Moto.DisableAuth(); err != nil {
-			t.Error(err)
-		}
-	}
-	t.Cleanup(off)
-	return off
-}
-
-// noLeaseUsersAuthOff is the CheckDestroy of a test that runs with moto's authorization on: it turns it off with
-// authOff (the checks sign with moto's test keys, which no IAM user owns), then requires noLeaseUsers(groups...).
-func noLeaseUsersAuthOff(authOff func(), groups ...string) resource.TestCheckFunc {
-	return func(*terraform.State) error {
-		authOff()
-		return noLeaseUsers(groups...)
-	}
-}
-
-// renewedOnRefresh is the step that moves fake 45 minutes on, inside the renewal window of the 1h credential at addr
-// (it opens a third of the TTL before expiry), and refreshes: expires_at must have moved from *before.
-func renewedOnRefresh(fake *clock.Fake, addr string, before *string) resource.TestStep {
-	return resource.TestStep{
-		PreConfig:    func() { fake.Advance(45 * time.Minute) },
-		RefreshState: true,
-		Check: func(s *terraform.State) error {
-			a, err := stateAttrs(s, addr)
-			if err != nil {
-				return err
-			}
-			if a["expires_at"] == *before {
-				return fmt.Errorf("expires_at is still %s after a refresh inside the renewal window", *before)
-			}
-			return nil
-		},
-	}
-}
-
 func rootProvider(url, accessKey, secretKey string) string {
 	return acctest.ProviderBlockAt(url, accessKey, secretKey, "")
 }

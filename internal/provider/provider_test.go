@@ -22,10 +22,6 @@ import (
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/provider"
 )
 
-const callerIdentity = `
-data "awsdynamic_caller_identity" "root" {}
-`
-
 // testCallerIdentity reads the caller identity data source through the provider configured by block (with default
 // options): check must pass, or, with expectError set, the read must fail with it.
 func testCallerIdentity(t *testing.T, block string, check resource.TestCheckFunc, expectError *regexp.Regexp) {

@@ -481,20 +481,3 @@ func stringSet(n int) tftypes.Value {
 	}
 	return tftypes.NewValue(tftypes.Set{ElementType: tftypes.String}, vs)
 }
-
-// validateRoleConfig sends an awsdynamic_role configuration (unset attributes null) to the provider's
-// ValidateResourceConfig and returns its diagnostics.
-func validateRoleConfig(t *testing.T, set map[string]tftypes.Value) []*tfprotov6.Diagnostic {
-	t.Helper()
-	srv, schemas := protoServer(t, provider.Options{})
-	args := map[string]any{}
-	for name, v := range set {
-		args[name] = v
-	}
-	cfg := protoValue(t, schemas.ResourceSchemas["awsdynamic_role"].ValueType(), args)
-	resp, err := srv.ValidateResourceConfig(context.Background(), &tfprotov6.ValidateResourceConfigRequest{TypeName: "awsdynamic_role", Config: cfg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.Diagnostics
-}

@@ -1,8 +1,6 @@
 package provider_test
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,14 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/go-plugin"
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
-
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/clock"
-	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/provider"
 )
 
 // Secret hygiene: a managed and an ephemeral credential go through create, renewal, refresh and destroy with
@@ -163,63 +155,4 @@ ephemeral "awsdynamic_credential" "run" {
 	}
 	t.Logf("secrets checked: %d; places: %d and the state file (CLI log %d bytes, provider log %d bytes); secrets found: %d",
 		len(secrets), len(places), len(cliText), len(providerText), found)
-}
-
-func readFileString(t *testing.T, path string) string {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-// serveInProcess serves the provider from this process the way terraform-plugin-testing does (go-plugin's debug
-// mode) and returns the TF_REATTACH_PROVIDERS value with which a CLI uses it. Stopped at cleanup.
-func serveInProcess(t *testing.T, o provider.Options) string {
-	t.Helper()
-	host := os.Getenv("TF_ACC_PROVIDER_HOST")
-	if host == "" {
-		host = "registry.terraform.io"
-	}
-	addr := host + "/awsdynamic/awsdynamic"
-	ctx, cancel := context.WithCancel(context.Background())
-	configCh := make(chan *plugin.ReattachConfig, 1)
-	closeCh := make(chan struct{})
-	served := make(chan error, 1)
-	go func() {
-		served <- tf6server.Serve(addr, providerserver.NewProtocol6(provider.NewWithOptions("test", acctest.AWSTimeFollowsClock(o))()),
-			tf6server.WithDebug(ctx, configCh, closeCh),
-			tf6server.WithGoPluginLogger(hclog.NewNullLogger()),
-			tf6server.WithLoggingSink(t))
-	}()
-	var rc *plugin.ReattachConfig
-	select {
-	case rc = <-configCh:
-	case err := <-served:
-		cancel()
-		t.Fatalf("serving the provider: %v", err)
-	case <-time.After(30 * time.Second):
-		cancel()
-		t.Fatal("the provider server did not start within 30s")
-	}
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-closeCh:
-		case <-time.After(10 * time.Second):
-			t.Error("the in-process provider server did not stop")
-		}
-	})
-	b, err := json.Marshal(map[string]any{addr: map[string]any{
-		"Protocol":        string(rc.Protocol),
-		"ProtocolVersion": rc.ProtocolVersion,
-		"Pid":             rc.Pid,
-		"Test":            rc.Test,
-		"Addr":            map[string]string{"Network": rc.Addr.Network(), "String": rc.Addr.String()},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }

@@ -97,31 +97,37 @@ func TestCredential_warnsAtPlanOnTheRolesAttribute(t *testing.T) {
 	args := map[string]any{"role": map[string]any{"name": "deploy", "credential_type": "iam_user", "policy_arns": []string{adminPolicy}}}
 	harmless := map[string]any{"role": map[string]any{"name": "deploy", "credential_type": "iam_user", "policy_arns": []string{readOnly}}}
 
-	managed := schemas.ResourceSchemas["awsdynamic_credential"].ValueType()
-	for _, c := range []struct {
-		args map[string]any
-		want int
-	}{{args, 1}, {harmless, 0}} {
-		resp, err := srv.ValidateResourceConfig(ctx, &tfprotov6.ValidateResourceConfigRequest{TypeName: "awsdynamic_credential", Config: protoValue(t, managed, c.args)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := warningsOn(resp.Diagnostics, outlives, "role.policy_arns"); len(got) != c.want || len(resp.Diagnostics) != c.want {
-			t.Errorf("managed credential: want %d warning(s) on role.policy_arns, got %s", c.want, fmtDiags(resp.Diagnostics))
-		}
-	}
-
-	ephemeral := schemas.EphemeralResourceSchemas["awsdynamic_credential"].ValueType()
-	for _, c := range []struct {
-		args map[string]any
-		want int
-	}{{args, 1}, {harmless, 0}} {
-		resp, err := srv.ValidateEphemeralResourceConfig(ctx, &tfprotov6.ValidateEphemeralResourceConfigRequest{TypeName: "awsdynamic_credential", Config: protoValue(t, ephemeral, c.args)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := warningsOn(resp.Diagnostics, outlives, "role.policy_arns"); len(got) != c.want || len(resp.Diagnostics) != c.want {
-			t.Errorf("ephemeral credential: want %d warning(s) on role.policy_arns, got %s", c.want, fmtDiags(resp.Diagnostics))
+	for _, kind := range []struct {
+		name     string
+		typ      tftypes.Type
+		validate func(*tfprotov6.DynamicValue) ([]*tfprotov6.Diagnostic, error)
+	}{
+		{"managed credential", schemas.ResourceSchemas["awsdynamic_credential"].ValueType(), func(cfg *tfprotov6.DynamicValue) ([]*tfprotov6.Diagnostic, error) {
+			resp, err := srv.ValidateResourceConfig(ctx, &tfprotov6.ValidateResourceConfigRequest{TypeName: "awsdynamic_credential", Config: cfg})
+			if err != nil {
+				return nil, err
+			}
+			return resp.Diagnostics, nil
+		}},
+		{"ephemeral credential", schemas.EphemeralResourceSchemas["awsdynamic_credential"].ValueType(), func(cfg *tfprotov6.DynamicValue) ([]*tfprotov6.Diagnostic, error) {
+			resp, err := srv.ValidateEphemeralResourceConfig(ctx, &tfprotov6.ValidateEphemeralResourceConfigRequest{TypeName: "awsdynamic_credential", Config: cfg})
+			if err != nil {
+				return nil, err
+			}
+			return resp.Diagnostics, nil
+		}},
+	} {
+		for _, c := range []struct {
+			args map[string]any
+			want int
+		}{{args, 1}, {harmless, 0}} {
+			ds, err := kind.validate(protoValue(t, kind.typ, c.args))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := warningsOn(ds, outlives, "role.policy_arns"); len(got) != c.want || len(ds) != c.want {
+				t.Errorf("%s: want %d warning(s) on role.policy_arns, got %s", kind.name, c.want, fmtDiags(ds))
+			}
 		}
 	}
 }

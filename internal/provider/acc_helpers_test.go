@@ -462,48 +462,44 @@ func rootARN() string {
 // attrCapture remembers attribute values between steps.
 type attrCapture map[string]string
 
-func (c attrCapture) save(addr string, names ...string) resource.TestCheckFunc {
+// each calls f with each of names and its value in addr's state now, until f fails.
+func (c attrCapture) each(addr string, names []string, f func(name, now string) error) resource.TestCheckFunc {
 	return func(s *terraform.State) error {
 		a, err := stateAttrs(s, addr)
 		if err != nil {
 			return err
 		}
 		for _, n := range names {
-			c[n] = a[n]
+			if err := f(n, a[n]); err != nil {
+				return err
+			}
 		}
 		return nil
 	}
+}
+
+func (c attrCapture) save(addr string, names ...string) resource.TestCheckFunc {
+	return c.each(addr, names, func(n, now string) error { c[n] = now; return nil })
 }
 
 // same checks that addr's attributes still have the values saved earlier.
 func (c attrCapture) same(addr string, names ...string) resource.TestCheckFunc {
-	return func(s *terraform.State) error {
-		a, err := stateAttrs(s, addr)
-		if err != nil {
-			return err
-		}
-		for _, n := range names {
-			if a[n] != c[n] {
-				return fmt.Errorf("%s.%s changed from %q to %q", addr, n, c[n], a[n])
-			}
+	return c.each(addr, names, func(n, now string) error {
+		if now != c[n] {
+			return fmt.Errorf("%s.%s changed from %q to %q", addr, n, c[n], now)
 		}
 		return nil
-	}
+	})
 }
 
+// changed checks that addr's attributes all differ from the values saved earlier.
 func (c attrCapture) changed(addr string, names ...string) resource.TestCheckFunc {
-	return func(s *terraform.State) error {
-		a, err := stateAttrs(s, addr)
-		if err != nil {
-			return err
-		}
-		for _, n := range names {
-			if a[n] == c[n] {
-				return fmt.Errorf("%s.%s is still %q", addr, n, a[n])
-			}
+	return c.each(addr, names, func(n, now string) error {
+		if now == c[n] {
+			return fmt.Errorf("%s.%s is still %q", addr, n, now)
 		}
 		return nil
-	}
+	})
 }
 
 // checkUserGone checks that the IAM user saved under attribute iam_user_name no longer exists, and that revoke

@@ -33,6 +33,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/hashicorp/terraform-plugin-testing/echoprovider"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -69,16 +70,9 @@ func words(phrase string) string {
 }
 
 // deployConfig is the configuration most credential tests start from: the provider (with providerArgs), the
-// iam_user role "deploy" (with roleArgs, its lines after credential_type) and the credential "ci" of it (with
-// credentialArgs, its lines after role). readOnlyPolicy is the roleArgs of most: ReadOnlyAccess only.
+// iam_user role "deploy" (deployRole) and the credential "ci" of it (with credentialArgs, its lines after role).
 func deployConfig(providerArgs, roleArgs, credentialArgs string) string {
-	return acctest.ProviderBlock(providerArgs) + `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-` + roleArgs + `
-}
-
+	return acctest.ProviderBlock(providerArgs) + deployRole(roleArgs) + `
 resource "awsdynamic_credential" "ci" {
   role = awsdynamic_role.deploy
 ` + credentialArgs + `
@@ -86,7 +80,26 @@ resource "awsdynamic_credential" "ci" {
 `
 }
 
+// deployRole is the iam_user role "deploy" with roleArgs, its lines after credential_type. readOnlyPolicy is the
+// roleArgs of most tests: ReadOnlyAccess only.
+func deployRole(roleArgs string) string {
+	return `
+resource "awsdynamic_role" "deploy" {
+  name            = "deploy"
+  credential_type = "iam_user"
+` + roleArgs + `
+}
+`
+}
+
 const readOnlyPolicy = `  policy_arns     = ["` + readOnly + `"]`
+
+// withEcho adds terraform-plugin-testing's echo provider, which hands whatever its `data` is configured with to
+// resource "echo": the one way to see an ephemeral value from a test.
+func withEcho(f map[string]func() (tfprotov6.ProviderServer, error)) map[string]func() (tfprotov6.ProviderServer, error) {
+	f["echo"] = echoprovider.NewProviderServer()
+	return f
+}
 
 // plannedAfterFailure is the step after an apply that failed: preConfig (nil: none), then a plan of config that must
 // want action on addr, which shows what the failure left in state.

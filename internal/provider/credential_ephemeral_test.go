@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
-	"github.com/hashicorp/terraform-plugin-testing/echoprovider"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
@@ -27,21 +25,7 @@ import (
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/provider"
 )
 
-// withEcho adds terraform-plugin-testing's echo provider, which hands whatever its `data` is configured with to
-// resource "echo": the one way to see an ephemeral value from a test.
-func withEcho(f map[string]func() (tfprotov6.ProviderServer, error)) map[string]func() (tfprotov6.ProviderServer, error) {
-	f["echo"] = echoprovider.NewProviderServer()
-	return f
-}
-
-const ephemeralRole = `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-  policy_arns     = ["` + readOnly + `"]
-  iam_tags        = { team = "platform" }
-}
-`
+var ephemeralRole = deployRole(readOnlyPolicy + "\n" + `  iam_tags        = { team = "platform" }`)
 
 // leaseLifecycles groups the recorded IAM calls by the lease user they were made for, in order.
 func leaseLifecycles(reqs []moto.Request) map[string][]string {

@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
-	"github.com/hashicorp/terraform-plugin-testing/echoprovider"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -34,14 +33,6 @@ const (
 	stsAuditARN  = "arn:aws:iam::123456789012:role/audit"
 	stsMFASerial = "arn:aws:iam::123456789012:mfa/ci"
 )
-
-// stsFactories serves this provider with the test's clock, and the echo provider, which carries an ephemeral
-// credential's values into state where a check can read them.
-func stsFactories(clk clock.Clock) map[string]func() (tfprotov6.ProviderServer, error) {
-	f := acctest.Factories(provider.Options{Clock: clk})
-	f["echo"] = echoprovider.NewProviderServer()
-	return f
-}
 
 // stsCreateIAMRoles arranges the IAM roles an assumed_role credential assumes. moto would also assume a role that
 // does not exist (see internal/acctest/moto/README.md); AWS would not.
@@ -222,7 +213,7 @@ func stsIssueThenReplace(t *testing.T, clk *clock.Fake, config, addr string, ttl
 	t.Helper()
 	var first string
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: stsFactories(clk),
+		ProtoV6ProviderFactories: withEcho(acctest.Factories(provider.Options{Clock: clk})),
 		CheckDestroy:             checkNoUsersUnder("/"), // STS credentials create no IAM user
 		Steps: []resource.TestStep{
 			{

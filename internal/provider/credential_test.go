@@ -388,18 +388,8 @@ func TestAccCredential_issueFailureRollsBack(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			acctest.Reset(t)
 			role, remove := tc.arrange(t)
-			roleOnly := acctest.ProviderBlock("") + `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-  ` + role + `
-}
-`
-			withCredential := roleOnly + `
-resource "awsdynamic_credential" "ci" {
-  role = awsdynamic_role.deploy
-}
-`
+			roleOnly := acctest.ProviderBlock("") + deployRole("  "+role)
+			withCredential := deployConfig("", "  "+role, "")
 			// rolledBack checks that the user was created, then removed with what it had.
 			rolledBack := func() {
 				reqs, err := recorded()

@@ -192,7 +192,7 @@ resource "awsdynamic_credential" "bad" {
 			if tc.endpoint != "" {
 				providerBlock = strings.Replace(providerBlock, fmt.Sprintf("iam = %q", proxy.URL), fmt.Sprintf("iam = %q", tc.endpoint), 1)
 			}
-			want := fmt.Sprintf(`(?s)(%s.*%s|%s.*%s)`, tc.attr, phrase(tc.fix), phrase(tc.fix), tc.attr)
+			want := fmt.Sprintf(`(?s)(%s.*%s|%s.*%s)`, tc.attr, words(tc.fix), words(tc.fix), tc.attr)
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
 				Steps: []resource.TestStep{{

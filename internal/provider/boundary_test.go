@@ -58,17 +58,7 @@ func TestAccCredential_requiredPermissionsBoundary(t *testing.T) {
 	acctest.Reset(t)
 	boundaryA, boundaryB := mustCreatePolicy(t, "boundary-a"), mustCreatePolicy(t, "boundary-b")
 	config := func(required, role string) string {
-		return acctest.ProviderBlock(fmt.Sprintf("  required_permissions_boundary_arn = %q", required)) + `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-` + role + `
-}
-
-resource "awsdynamic_credential" "ci" {
-  role = awsdynamic_role.deploy
-}
-
+		return deployConfig(fmt.Sprintf("  required_permissions_boundary_arn = %q", required), role, "") + `
 ephemeral "awsdynamic_credential" "run" {
   role = awsdynamic_role.deploy
 }

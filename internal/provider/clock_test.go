@@ -47,18 +47,7 @@ func TestAccCredential_expiryFollowsAWSClockNotTheLocalOne(t *testing.T) {
 	for _, skew := range []time.Duration{-time.Hour, time.Hour} {
 		t.Run(skew.String(), func(t *testing.T) {
 			acctest.Reset(t)
-			config := acctest.ProviderBlock("") + `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-  policy_arns     = ["` + readOnly + `"]
-}
-
-resource "awsdynamic_credential" "ci" {
-  role = awsdynamic_role.deploy
-  ttl  = "1h"
-}
-`
+			config := deployConfig("", readOnlyPolicy, `  ttl  = "1h"`)
 			var w awsTimeWindow
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: acctest.FactoriesWithMotoTime(provider.Options{Clock: skewedClock(skew)}),

@@ -16,6 +16,8 @@ import (
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/lease"
 )
 
+// Parallel on purpose: each framework type states its own struct, constructor and compiler-checked interfaces.
+
 // credentialEphemeral is a lease that lives only as long as one Terraform run: never in state or plan. Open
 // issues, Renew extends, Close revokes; everything Close needs is in private data, since it never sees config.
 type credentialEphemeral struct{ data *providerData }
@@ -119,6 +121,7 @@ func (e *credentialEphemeral) Open(ctx context.Context, req ephemeral.OpenReques
 	resp.RenewAt = l.Decide(e.data.clock.Now(), window).RenewAt
 }
 
+// Parallel on purpose: Renew and Close each take the lease's gate themselves, so that the locking stays in sight.
 func (e *credentialEphemeral) Renew(ctx context.Context, req ephemeral.RenewRequest, resp *ephemeral.RenewResponse) {
 	ctx = maskSecrets(ctx)
 	l := privateLease(ctx, req.Private, &resp.Diagnostics)
@@ -148,6 +151,7 @@ func (e *credentialEphemeral) Renew(ctx context.Context, req ephemeral.RenewRequ
 	resp.RenewAt = l.Decide(e.data.clock.Now(), window).RenewAt
 }
 
+// Parallel on purpose: Renew and Close each take the lease's gate themselves, so that the locking stays in sight.
 func (e *credentialEphemeral) Close(ctx context.Context, req ephemeral.CloseRequest, resp *ephemeral.CloseResponse) {
 	ctx = maskSecrets(ctx)
 	l := privateLease(ctx, req.Private, &resp.Diagnostics)

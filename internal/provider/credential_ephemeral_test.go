@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
-	"github.com/hashicorp/terraform-plugin-testing/echoprovider"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
@@ -27,21 +25,7 @@ import (
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/provider"
 )
 
-// withEcho adds terraform-plugin-testing's echo provider, which hands whatever its `data` is configured with to
-// resource "echo": the one way to see an ephemeral value from a test.
-func withEcho(f map[string]func() (tfprotov6.ProviderServer, error)) map[string]func() (tfprotov6.ProviderServer, error) {
-	f["echo"] = echoprovider.NewProviderServer()
-	return f
-}
-
-const ephemeralRole = `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-  policy_arns     = ["` + readOnly + `"]
-  iam_tags        = { team = "platform" }
-}
-`
+var ephemeralRole = deployRole(readOnlyPolicy + "\n" + `  iam_tags        = { team = "platform" }`)
 
 // leaseLifecycles groups the recorded IAM calls by the lease user they were made for, in order.
 func leaseLifecycles(reqs []moto.Request) map[string][]string {
@@ -54,8 +38,13 @@ func leaseLifecycles(reqs []moto.Request) map[string][]string {
 	return out
 }
 
-// checkEveryLeaseRevoked checks that every IAM user the run created got its key, then itself, deleted.
-func checkEveryLeaseRevoked(reqs []moto.Request) error {
+// checkEveryLeaseRevoked checks, from moto's recorder, that every IAM user the run created got its key, then itself,
+// deleted.
+func checkEveryLeaseRevoked(*terraform.State) error {
+	reqs, err := recorded()
+	if err != nil {
+		return err
+	}
 	var errs []error
 	created := 0
 	for user, all := range leaseLifecycles(reqs) {
@@ -114,16 +103,7 @@ data "awsdynamic_caller_identity" "leased" {
 `, acctest.Region, acctest.Moto.URL, acctest.Moto.URL)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: withEcho(acctest.Factories(provider.Options{})),
-		CheckDestroy: resource.ComposeAggregateTestCheckFunc(
-			checkNoUsersUnder("/"),
-			func(*terraform.State) error {
-				reqs, err := recorded()
-				if err != nil {
-					return err
-				}
-				return checkEveryLeaseRevoked(reqs)
-			},
-		),
+		CheckDestroy:             resource.ComposeAggregateTestCheckFunc(checkNoUsersUnder("/"), checkEveryLeaseRevoked),
 		Steps: []resource.TestStep{{
 			// The role first: OpenTofu does not open an ephemeral resource during plan while a resource it refers
 			// to is still to be created, and the second provider cannot be configured from unknown keys.
@@ -198,7 +178,7 @@ func tagsOf(r moto.Request) map[string]string {
 func TestAccCredentialEphemeral_neverInStateOrPlan(t *testing.T) {
 	acctest.Reset(t)
 	startRecording(t)
-	tap := newSecretTap(t)
+	tap := newWireRecorder(t)
 	workdir := t.TempDir()
 	// A consumer that keeps nothing of the credential: a second provider whose root identity it is, checking a role
 	// (the role's state holds only the role). Without a consumer OpenTofu does not open an ephemeral resource at all.
@@ -241,9 +221,9 @@ resource "awsdynamic_role" "checked" {
 		for user := range leaseLifecycles(reqs) {
 			needles = append(needles, user)
 		}
-		needles = append(needles, tap.Secrets()...)
+		needles = append(needles, tap.secretsOf("")...)
 		needles = append(needles, tap.keyIDs()...)
-		if len(tap.Secrets()) == 0 || len(needles) < 3 {
+		if len(tap.secretsOf("")) == 0 || len(needles) < 3 {
 			return errors.New("the run issued no credential: there was nothing to leak, so this proves nothing")
 		}
 		var files []string
@@ -277,16 +257,7 @@ resource "awsdynamic_role" "checked" {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.Factories(provider.Options{HTTPClient: tap}),
 		WorkingDir:               workdir,
-		CheckDestroy: resource.ComposeAggregateTestCheckFunc(
-			checkNoUsersUnder("/"),
-			func(*terraform.State) error {
-				reqs, err := recorded()
-				if err != nil {
-					return err
-				}
-				return checkEveryLeaseRevoked(reqs)
-			},
-		),
+		CheckDestroy:             resource.ComposeAggregateTestCheckFunc(checkNoUsersUnder("/"), checkEveryLeaseRevoked),
 		Steps: []resource.TestStep{{
 			Config: config,
 			Check:  scan,

@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/hashicorp/terraform-plugin-testing/echoprovider"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
@@ -30,13 +29,7 @@ import (
 // answers sts:GetCallerIdentity with the lease user's ARN only for a key it issued to that user). Failures name
 // attributes, never secret values.
 
-const outputsIAMUserRole = `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-  policy_arns     = ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
-}
-`
+var outputsIAMUserRole = deployRole(readOnlyPolicy)
 
 // outputsEnvKeys are the variables `env` holds; AWS_SESSION_TOKEN only when the credential has a session token.
 var outputsEnvKeys = []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_CREDENTIAL_EXPIRATION"}
@@ -49,12 +42,7 @@ func TestAccCredentialOutputs_managedIAMUserMatchesItsKey(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
 		Steps: []resource.TestStep{{
-			Config: acctest.ProviderBlock("") + outputsIAMUserRole + `
-resource "awsdynamic_credential" "ci" {
-  role = awsdynamic_role.deploy
-  ttl  = "2h"
-}
-`,
+			Config: deployConfig("", readOnlyPolicy, `  ttl  = "2h"`),
 			Check: func(s *terraform.State) error {
 				a, err := outputsAttrs(s, addr, "")
 				if err != nil {
@@ -84,15 +72,11 @@ resource "awsdynamic_credential" "ci" {
 func TestAccCredentialOutputs_managedAssumedRoleCarriesSessionToken(t *testing.T) {
 	acctest.Reset(t)
 	const addr = "awsdynamic_credential.ci"
-	if _, err := acctest.IAM().CreateRole(context.Background(), &iam.CreateRoleInput{
-		RoleName:                 aws.String("outputs-deploy"),
-		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`),
-	}); err != nil {
-		t.Fatalf("arranging IAM role outputs-deploy: %v", err)
-	}
+	mustCreateRole(t, "outputs-deploy", "sts:AssumeRole")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
 		Steps: []resource.TestStep{{
+			// Parallel on purpose: this test's own configuration; only the HCL shape of a role with a credential is alike.
 			Config: acctest.ProviderBlock("") + `
 resource "awsdynamic_role" "deploy" {
   name            = "deploy"
@@ -125,8 +109,7 @@ resource "awsdynamic_credential" "ci" {
 // `env` authenticates as the lease's user while the run lasts.
 func TestAccCredentialOutputs_ephemeralReachesConsumers(t *testing.T) {
 	acctest.Reset(t)
-	factories := acctest.Factories(provider.Options{})
-	factories["echo"] = echoprovider.NewProviderServer()
+	factories := withEcho(acctest.Factories(provider.Options{}))
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: factories,
 		Steps: []resource.TestStep{{

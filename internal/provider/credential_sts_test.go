@@ -15,10 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
-	"github.com/hashicorp/terraform-plugin-testing/echoprovider"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -36,40 +34,18 @@ const (
 	stsMFASerial = "arn:aws:iam::123456789012:mfa/ci"
 )
 
-// stsFactories serves this provider with the test's clock, and the echo provider, which carries an ephemeral
-// credential's values into state where a check can read them.
-func stsFactories(clk clock.Clock) map[string]func() (tfprotov6.ProviderServer, error) {
-	f := acctest.Factories(provider.Options{Clock: clk})
-	f["echo"] = echoprovider.NewProviderServer()
-	return f
-}
-
 // stsCreateIAMRoles arranges the IAM roles an assumed_role credential assumes. moto would also assume a role that
 // does not exist (see internal/acctest/moto/README.md); AWS would not.
 func stsCreateIAMRoles(t *testing.T, names ...string) {
 	t.Helper()
 	for _, name := range names {
-		_, err := acctest.IAM().CreateRole(context.Background(), &iam.CreateRoleInput{
-			RoleName:                 aws.String(name),
-			AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":["sts:AssumeRole","sts:TagSession"]}]}`),
-		})
-		if err != nil {
-			t.Fatalf("arranging IAM role %s: %v", name, err)
-		}
+		mustCreateRole(t, name, "sts:AssumeRole", "sts:TagSession")
 	}
 }
 
-// stsRecord clears moto's recorder and starts it; stsRecorded returns the STS requests of one action since.
-func stsRecord(t *testing.T) {
-	t.Helper()
-	if err := acctest.Moto.StartRecording(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = acctest.Moto.StopRecording() })
-}
-
-func stsRecorded(action string) ([]moto.Request, error) {
-	reqs, err := acctest.Moto.Recording()
+// recordedAction returns the requests of one action moto recorded since startRecording.
+func recordedAction(action string) ([]moto.Request, error) {
+	reqs, err := recorded()
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +76,7 @@ func withSessionTags(want, tags map[string]string) map[string]string {
 
 func checkSTSRequest(action, key, value string, n int, want map[string]string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		reqs, err := stsRecorded(action)
+		reqs, err := recordedAction(action)
 		if err != nil {
 			return err
 		}
@@ -229,16 +205,25 @@ func stsReplacedWhenDue(clk *clock.Fake, advance time.Duration, config, addr str
 	}
 }
 
-// stsNoLeftovers is CheckDestroy for STS credentials: nothing was created in IAM that a destroy would have to remove.
-func stsNoLeftovers(*terraform.State) error {
-	out, err := acctest.IAM().ListUsers(context.Background(), &iam.ListUsersInput{})
-	if err != nil {
-		return err
-	}
-	if len(out.Users) != 0 {
-		return fmt.Errorf("IAM holds %d users after destroy; STS credentials create none", len(out.Users))
-	}
-	return nil
+// stsIssueThenReplace is the test each STS credential type gets: config applied with moto's recorder on, the
+// credential at addr expiring ttl after it was issued and passing issued; then the step that moves the clock by
+// advance into the renewal window, where it is replaced by a new one passing replaced (stsReplacedWhenDue); after
+// destroy nothing is left in IAM.
+func stsIssueThenReplace(t *testing.T, clk *clock.Fake, config, addr string, ttl, advance time.Duration, issued []resource.TestCheckFunc, replaced ...resource.TestCheckFunc) {
+	t.Helper()
+	var first string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: withEcho(acctest.Factories(provider.Options{Clock: clk})),
+		CheckDestroy:             checkNoUsersUnder("/"), // STS credentials create no IAM user
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() { startRecording(t) },
+				Config:    config,
+				Check:     resource.ComposeAggregateTestCheckFunc(append(issued, stsCheckExpiry(addr, ttl, &first))...),
+			},
+			stsReplacedWhenDue(clk, advance, config, addr, ttl, &first, replaced...),
+		},
+	})
 }
 
 func TestAccCredentialSTS_assumedRole(t *testing.T) {
@@ -277,39 +262,27 @@ provider "echo" {
 resource "echo" "run" {}
 `, stsDeployARN, stsAuditARN)
 	const ci = "awsdynamic_credential.ci"
-	var first string
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: stsFactories(clk),
-		CheckDestroy:             stsNoLeftovers,
-		Steps: []resource.TestStep{
-			{
-				PreConfig: func() { stsRecord(t) },
-				Config:    config,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(ci, "assumed_role_arn", "arn:aws:sts::123456789012:assumed-role/deploy/ci-pipeline"),
-					resource.TestCheckResourceAttr(ci, "federated_user_arn", ""),
-					resource.TestCheckResourceAttrSet(ci, "session_token"),
-					resource.TestCheckResourceAttrSet(ci, "env.AWS_SESSION_TOKEN"),
-					stsCheckExpiry(ci, time.Hour, &first),
-					// moto tracks AssumeRole's keys: GetCallerIdentity with them answers the session's ARN.
-					stsCheckCallerIdentity(ci, "", func(a map[string]string) string { return a["assumed_role_arn"] }),
-					checkSTSRequest("AssumeRole", "RoleSessionName", "ci-pipeline", 1, withSessionTags(map[string]string{
-						"RoleArn": stsDeployARN, "DurationSeconds": "3600", "ExternalId": "ext-1234",
-						"Policy":                  `{"Statement":[{"Action":"s3:ListBucket","Effect":"Allow","Resource":"*"}],"Version":"2012-10-17"}`,
-						"PolicyArns.member.1.arn": "arn:aws:iam::aws:policy/ReadOnlyAccess",
-					}, map[string]string{"team": "platform"})),
-					// The ephemeral credential, carried into state by the echo provider.
-					resource.TestCheckResourceAttr("echo.run", "data.assumed_role_arn", "arn:aws:sts::123456789012:assumed-role/audit/terraform-run"),
-					stsCheckCallerIdentity("echo.run", "data.", func(a map[string]string) string { return a["assumed_role_arn"] }),
-					checkSTSRequest("AssumeRole", "RoleSessionName", "terraform-run", 0, map[string]string{"RoleArn": stsAuditARN, "DurationSeconds": "900"}),
-				),
-			},
-			// Default renew_before is a third of the TTL: 20 minutes before expiry.
-			stsReplacedWhenDue(clk, 41*time.Minute, config, ci, time.Hour, &first,
-				resource.TestCheckResourceAttr(ci, "assumed_role_arn", "arn:aws:sts::123456789012:assumed-role/deploy/ci-pipeline"),
-				stsCheckCallerIdentity(ci, "", func(a map[string]string) string { return a["assumed_role_arn"] })),
+	// Default renew_before is a third of the TTL: 20 minutes before expiry.
+	stsIssueThenReplace(t, clk, config, ci, time.Hour, 41*time.Minute,
+		[]resource.TestCheckFunc{
+			resource.TestCheckResourceAttr(ci, "assumed_role_arn", "arn:aws:sts::123456789012:assumed-role/deploy/ci-pipeline"),
+			resource.TestCheckResourceAttr(ci, "federated_user_arn", ""),
+			resource.TestCheckResourceAttrSet(ci, "session_token"),
+			resource.TestCheckResourceAttrSet(ci, "env.AWS_SESSION_TOKEN"),
+			// moto tracks AssumeRole's keys: GetCallerIdentity with them answers the session's ARN.
+			stsCheckCallerIdentity(ci, "", func(a map[string]string) string { return a["assumed_role_arn"] }),
+			checkSTSRequest("AssumeRole", "RoleSessionName", "ci-pipeline", 1, withSessionTags(map[string]string{
+				"RoleArn": stsDeployARN, "DurationSeconds": "3600", "ExternalId": "ext-1234",
+				"Policy":                  `{"Statement":[{"Action":"s3:ListBucket","Effect":"Allow","Resource":"*"}],"Version":"2012-10-17"}`,
+				"PolicyArns.member.1.arn": "arn:aws:iam::aws:policy/ReadOnlyAccess",
+			}, map[string]string{"team": "platform"})),
+			// The ephemeral credential, carried into state by the echo provider.
+			resource.TestCheckResourceAttr("echo.run", "data.assumed_role_arn", "arn:aws:sts::123456789012:assumed-role/audit/terraform-run"),
+			stsCheckCallerIdentity("echo.run", "data.", func(a map[string]string) string { return a["assumed_role_arn"] }),
+			checkSTSRequest("AssumeRole", "RoleSessionName", "terraform-run", 0, map[string]string{"RoleArn": stsAuditARN, "DurationSeconds": "900"}),
 		},
-	})
+		resource.TestCheckResourceAttr(ci, "assumed_role_arn", "arn:aws:sts::123456789012:assumed-role/deploy/ci-pipeline"),
+		stsCheckCallerIdentity(ci, "", func(a map[string]string) string { return a["assumed_role_arn"] }))
 }
 
 func TestAccCredentialSTS_federationToken(t *testing.T) {
@@ -345,33 +318,21 @@ resource "awsdynamic_credential" "fed" {
 }
 `
 	const fed = "awsdynamic_credential.fed"
-	var first string
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: stsFactories(clk),
-		CheckDestroy:             stsNoLeftovers,
-		Steps: []resource.TestStep{
-			{
-				PreConfig: func() { stsRecord(t) },
-				Config:    config,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(fed, "federated_user_arn", "arn:aws:sts::123456789012:federated-user/ci-fed"),
-					resource.TestCheckResourceAttr(fed, "assumed_role_arn", ""),
-					stsCheckExpiry(fed, 2*time.Hour, &first),
-					stsCheckMotoAnswer(fed, "GetFederationToken", motoFederationTokenPfx),
-					// As Vault does: the group's inline policy merged before the role's document, its managed policy
-					// appended to policy_arns.
-					checkSTSRequest("GetFederationToken", "Name", "ci-fed", 1, withSessionTags(map[string]string{
-						"DurationSeconds":         "7200",
-						"Policy":                  `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:ReceiveMessage","Resource":"*"},{"Action":"s3:GetObject","Effect":"Allow","Resource":"*"}]}`,
-						"PolicyArns.member.1.arn": "arn:aws:iam::aws:policy/ReadOnlyAccess",
-						"PolicyArns.member.2.arn": "arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess",
-					}, map[string]string{"team": "data"})),
-				),
-			},
-			// renew_before defaults to a third of 2h: 40 minutes.
-			stsReplacedWhenDue(clk, 81*time.Minute, config, fed, 2*time.Hour, &first),
-		},
-	})
+	// renew_before defaults to a third of 2h: 40 minutes.
+	stsIssueThenReplace(t, clk, config, fed, 2*time.Hour, 81*time.Minute,
+		[]resource.TestCheckFunc{
+			resource.TestCheckResourceAttr(fed, "federated_user_arn", "arn:aws:sts::123456789012:federated-user/ci-fed"),
+			resource.TestCheckResourceAttr(fed, "assumed_role_arn", ""),
+			stsCheckMotoAnswer(fed, "GetFederationToken", motoFederationTokenPfx),
+			// As Vault does: the group's inline policy merged before the role's document, its managed policy
+			// appended to policy_arns.
+			checkSTSRequest("GetFederationToken", "Name", "ci-fed", 1, withSessionTags(map[string]string{
+				"DurationSeconds":         "7200",
+				"Policy":                  `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:ReceiveMessage","Resource":"*"},{"Action":"s3:GetObject","Effect":"Allow","Resource":"*"}]}`,
+				"PolicyArns.member.1.arn": "arn:aws:iam::aws:policy/ReadOnlyAccess",
+				"PolicyArns.member.2.arn": "arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess",
+			}, map[string]string{"team": "data"})),
+		})
 }
 
 func TestAccCredentialSTS_sessionToken(t *testing.T) {
@@ -392,25 +353,14 @@ resource "awsdynamic_credential" "mfa" {
 }
 `, stsMFASerial)
 	const mfa = "awsdynamic_credential.mfa"
-	var first string
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: stsFactories(clk),
-		CheckDestroy:             stsNoLeftovers,
-		Steps: []resource.TestStep{
-			{
-				PreConfig: func() { stsRecord(t) },
-				Config:    config,
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(mfa, "assumed_role_arn", ""),
-					resource.TestCheckResourceAttr(mfa, "federated_user_arn", ""),
-					stsCheckExpiry(mfa, 8*time.Hour, &first),
-					stsCheckMotoAnswer(mfa, "GetSessionToken", motoSessionTokenPfx),
-					checkSTSRequest("GetSessionToken", "SerialNumber", stsMFASerial, 1, map[string]string{"DurationSeconds": "28800", "TokenCode": "123456"}),
-				),
-			},
-			stsReplacedWhenDue(clk, 7*time.Hour+time.Minute, config, mfa, 8*time.Hour, &first),
-		},
-	})
+	// renew_before = "1h": due a minute after 7h.
+	stsIssueThenReplace(t, clk, config, mfa, 8*time.Hour, 7*time.Hour+time.Minute,
+		[]resource.TestCheckFunc{
+			resource.TestCheckResourceAttr(mfa, "assumed_role_arn", ""),
+			resource.TestCheckResourceAttr(mfa, "federated_user_arn", ""),
+			stsCheckMotoAnswer(mfa, "GetSessionToken", motoSessionTokenPfx),
+			checkSTSRequest("GetSessionToken", "SerialNumber", stsMFASerial, 1, map[string]string{"DurationSeconds": "28800", "TokenCode": "123456"}),
+		})
 }
 
 // An ephemeral STS credential gives Terraform no RenewAt: AWS fixes its expiry, so there is nothing to renew. The
@@ -420,21 +370,8 @@ func TestAccCredentialSTS_ephemeralHasNoRenewAt(t *testing.T) {
 	acctest.Reset(t)
 	stsCreateIAMRoles(t, "deploy")
 	ctx := context.Background()
-	srv, err := providerserver.NewProtocol6WithError(provider.NewWithOptions("test", provider.Options{})())()
-	if err != nil {
-		t.Fatal(err)
-	}
-	schemas, err := srv.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := stsProtoValue(t, schemas.Provider.ValueType(), map[string]any{
-		"access_key": acctest.RootAccessKey, "secret_key": acctest.RootSecretKey, "region": acctest.Region,
-		"endpoints": map[string]any{"iam": acctest.Moto.URL, "sts": acctest.Moto.URL},
-	})
-	if resp, err := srv.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{TerraformVersion: "1.11.0", Config: cfg}); err != nil || stsDiagError(resp.Diagnostics) != nil {
-		t.Fatalf("configuring: %v %v", err, stsDiagError(resp.Diagnostics))
-	}
+	srv, schemas := protoServer(t, provider.Options{})
+	protoConfigure(t, srv, schemas)
 	credType := schemas.EphemeralResourceSchemas["awsdynamic_credential"].ValueType()
 
 	for _, tc := range []struct {
@@ -453,14 +390,14 @@ func TestAccCredentialSTS_ephemeralHasNoRenewAt(t *testing.T) {
 			for k, v := range tc.args {
 				args[k] = v
 			}
-			config := stsProtoValue(t, credType, args)
+			config := protoValue(t, credType, args)
 			v, err := srv.ValidateEphemeralResourceConfig(ctx, &tfprotov6.ValidateEphemeralResourceConfigRequest{TypeName: "awsdynamic_credential", Config: config})
-			if err != nil || stsDiagError(v.Diagnostics) != nil {
-				t.Fatalf("validate: %v %v", err, stsDiagError(v.Diagnostics))
+			if err != nil || diagError(v.Diagnostics) != nil {
+				t.Fatalf("validate: %v %v", err, diagError(v.Diagnostics))
 			}
 			opened, err := srv.OpenEphemeralResource(ctx, &tfprotov6.OpenEphemeralResourceRequest{TypeName: "awsdynamic_credential", Config: config})
-			if err != nil || stsDiagError(opened.Diagnostics) != nil {
-				t.Fatalf("open: %v %v", err, stsDiagError(opened.Diagnostics))
+			if err != nil || diagError(opened.Diagnostics) != nil {
+				t.Fatalf("open: %v %v", err, diagError(opened.Diagnostics))
 			}
 			result, err := opened.Result.Unmarshal(credType)
 			if err != nil {
@@ -481,70 +418,11 @@ func TestAccCredentialSTS_ephemeralHasNoRenewAt(t *testing.T) {
 				t.Error("an STS credential opened without a session token")
 			}
 			closed, err := srv.CloseEphemeralResource(ctx, &tfprotov6.CloseEphemeralResourceRequest{TypeName: "awsdynamic_credential", Private: opened.Private})
-			if err != nil || stsDiagError(closed.Diagnostics) != nil {
-				t.Fatalf("close: %v %v", err, stsDiagError(closed.Diagnostics))
+			if err != nil || diagError(closed.Diagnostics) != nil {
+				t.Fatalf("close: %v %v", err, diagError(closed.Diagnostics))
 			}
 		})
 	}
-}
-
-// stsProtoValue builds a value of an object type from Go values; attributes left out are null.
-func stsProtoValue(t *testing.T, typ tftypes.Type, set map[string]any) *tfprotov6.DynamicValue {
-	t.Helper()
-	dv, err := tfprotov6.NewDynamicValue(typ, stsObjectValue(t, typ, set))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &dv
-}
-
-func stsObjectValue(t *testing.T, typ tftypes.Type, set map[string]any) tftypes.Value {
-	t.Helper()
-	obj, ok := typ.(tftypes.Object)
-	if !ok {
-		t.Fatalf("%s is not an object type", typ)
-	}
-	vals := map[string]tftypes.Value{}
-	for name, at := range obj.AttributeTypes {
-		v, ok := set[name]
-		if !ok {
-			vals[name] = tftypes.NewValue(at, nil)
-			continue
-		}
-		switch v := v.(type) {
-		case string:
-			vals[name] = tftypes.NewValue(at, v)
-		case []string:
-			elems := make([]tftypes.Value, len(v))
-			for n, s := range v {
-				elems[n] = tftypes.NewValue(tftypes.String, s)
-			}
-			vals[name] = tftypes.NewValue(at, elems)
-		case map[string]any:
-			vals[name] = stsObjectValue(t, at, v)
-		default:
-			t.Fatalf("attribute %s: unsupported test value %T", name, v)
-		}
-	}
-	for name := range set {
-		if _, ok := obj.AttributeTypes[name]; !ok {
-			t.Fatalf("%s is not an attribute of %s", name, typ)
-		}
-	}
-	return tftypes.NewValue(typ, vals)
-}
-
-func stsDiagError(ds []*tfprotov6.Diagnostic) error {
-	var msgs []string
-	for _, d := range ds {
-		if d.Severity == tfprotov6.DiagnosticSeverityError {
-			msgs = append(msgs, d.Summary+": "+d.Detail)
-		}
-	}
-	if len(msgs) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%s", strings.Join(msgs, "; "))
 }
 
 // stsInvalid is one invalid combination from issue 4: the resource whose diagnostic it is, its summary, and a
@@ -560,6 +438,7 @@ type stsInvalid struct {
 // literal here, so that their checks run when the configuration is validated, as the roles' do.
 func TestAccCredentialSTS_invalidCombinations(t *testing.T) {
 	acctest.PreCheck(t)
+	// Parallel on purpose: every row writes out its invalid resource in full, to be read next to its diagnostic.
 	rows := []stsInvalid{
 		{"awsdynamic_role.arns_on_iam_user", "Attribute Does Not Apply", `role_arns has no meaning for credential_type "iam_user"`, `
 resource "awsdynamic_role" "arns_on_iam_user" {
@@ -677,6 +556,7 @@ ephemeral "awsdynamic_credential" "ttl_13h" {
 
 	// With the role passed as a resource, as configurations usually do, the same checks run when the plan knows
 	// the role's values.
+	// Parallel on purpose: this test's own configuration; only the HCL shape of a role with a credential is alike.
 	stsExpectDiagnostics(t, acctest.ProviderBlock("")+`
 resource "awsdynamic_role" "two" {
   name            = "two"
@@ -694,7 +574,7 @@ resource "awsdynamic_credential" "by_reference" {
 // the row's resource whose text holds the row's phrase; and no STS call.
 func stsExpectDiagnostics(t *testing.T, config string, rows []stsInvalid) {
 	t.Helper()
-	stsRecord(t)
+	startRecording(t)
 	var planErr error
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
@@ -724,7 +604,7 @@ func stsExpectDiagnostics(t *testing.T, config string, rows []stsInvalid) {
 		t.Logf("plan output:\n%s", planErr)
 	}
 	for _, a := range []string{"AssumeRole", "GetFederationToken", "GetSessionToken"} {
-		if reqs, err := stsRecorded(a); err != nil || len(reqs) != 0 {
+		if reqs, err := recordedAction(a); err != nil || len(reqs) != 0 {
 			t.Errorf("a plan that failed validation called %s %d times (%v)", a, len(reqs), err)
 		}
 	}

@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -72,17 +71,7 @@ func TestAccCredential_roleShapes(t *testing.T) {
 				ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
 				CheckDestroy:             checkNoUsersUnder("/"),
 				Steps: []resource.TestStep{{
-					Config: acctest.ProviderBlock(`  default_tags = { managed-by = "terraform", owner = "platform-team" }`) + `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-  ` + tc.role + `
-}
-
-resource "awsdynamic_credential" "ci" {
-  role = awsdynamic_role.deploy
-}
-`,
+					Config: deployConfig(`  default_tags = { managed-by = "terraform", owner = "platform-team" }`, "  "+tc.role, ""),
 					Check: resource.ComposeAggregateTestCheckFunc(
 						checkIssuedUser(credAddr, w),
 						checkKeyWorks(credAddr),
@@ -181,19 +170,8 @@ func TestAccCredential_renewal(t *testing.T) {
 	t0 := time.Now().UTC().Truncate(time.Second)
 	fc := clock.NewFake(t0)
 	at := func(d time.Duration) string { return t0.Add(d).Format(time.RFC3339) }
-	config := acctest.ProviderBlock("") + `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-  policy_arns     = ["` + readOnly + `"]
-  max_ttl         = "2h"
-}
-
-resource "awsdynamic_credential" "ci" {
-  role = awsdynamic_role.deploy
-  ttl  = "1h"
-}
-`
+	config := deployConfig("", readOnlyPolicy+`
+  max_ttl         = "2h"`, `  ttl  = "1h"`)
 	first, second := attrCapture{}, attrCapture{}
 	want := wantUser{Role: "deploy", PolicyARNs: []string{readOnly}}
 	resource.Test(t, resource.TestCase{
@@ -278,18 +256,7 @@ func TestAccCredential_roleChangeUpdatesInPlace(t *testing.T) {
 	t0 := time.Now().UTC().Truncate(time.Second)
 	fc := clock.NewFake(t0)
 	config := func(role, ttl string) string {
-		return acctest.ProviderBlock("") + `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-` + role + `
-}
-
-resource "awsdynamic_credential" "ci" {
-  role = awsdynamic_role.deploy
-  ttl  = "` + ttl + `"
-}
-`
+		return deployConfig("", role, `  ttl  = "`+ttl+`"`)
 	}
 	before := `
   policy_arns     = ["` + readOnly + `"]
@@ -384,15 +351,6 @@ resource "awsdynamic_credential" "ci" {
 // Failure behavior seen through Terraform.
 // ---------------------------------------------------------------------------------------------------------------
 
-// words turns a phrase into a pattern that matches it however the CLI wrapped its lines.
-func words(phrase string) string {
-	parts := strings.Fields(phrase)
-	for i, p := range parts {
-		parts[i] = regexp.QuoteMeta(p)
-	}
-	return strings.Join(parts, `\s+`)
-}
-
 // A policy or group that existed when the role was applied and is gone when the credential is issued: the failed
 // step is named, everything the attempt created is removed, and the credential is not in state.
 func TestAccCredential_issueFailureRollsBack(t *testing.T) {
@@ -430,18 +388,38 @@ func TestAccCredential_issueFailureRollsBack(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			acctest.Reset(t)
 			role, remove := tc.arrange(t)
-			roleOnly := acctest.ProviderBlock("") + `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-  ` + role + `
-}
-`
-			withCredential := roleOnly + `
-resource "awsdynamic_credential" "ci" {
-  role = awsdynamic_role.deploy
-}
-`
+			roleOnly := acctest.ProviderBlock("") + deployRole("  "+role)
+			withCredential := deployConfig("", "  "+role, "")
+			// rolledBack checks that the user was created, then removed with what it had.
+			rolledBack := func() {
+				reqs, err := recorded()
+				if err != nil {
+					t.Fatal(err)
+				}
+				var user string
+				for _, r := range reqs {
+					if r.Action == "CreateUser" {
+						user = r.Form.Get("UserName")
+					}
+				}
+				if user == "" {
+					t.Fatal("moto recorded no CreateUser: the failure happened before issue, which proves nothing about rollback")
+				}
+				calls := callsFor(reqs, user)
+				if slices.Contains(calls, "CreateAccessKey") {
+					t.Errorf("a key was created for %s although a step before it failed: %v", user, calls)
+				}
+				if !slices.Contains(calls, "DeleteUserPolicy") || calls[len(calls)-1] != "DeleteUser" {
+					t.Errorf("rollback of %s did not delete the guard and then the user: %v", user, calls)
+				}
+				names, err := usersUnder(context.Background(), "/")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(names) > 0 {
+					t.Errorf("IAM users left after the failed issue: %v", names)
+				}
+			}
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
 				CheckDestroy:             checkNoUsersUnder("/"),
@@ -458,45 +436,8 @@ resource "awsdynamic_credential" "ci" {
 						ExpectError: regexp.MustCompile(`(?s)Credential Not Issued.*` + words(tc.wantStep) + `.*` +
 							words("rollback complete: nothing from this attempt remains")),
 					},
-					{
-						// AWS holds nothing from the attempt: the user was created, then removed with what it had.
-						PreConfig: func() {
-							reqs, err := recorded()
-							if err != nil {
-								t.Fatal(err)
-							}
-							var user string
-							for _, r := range reqs {
-								if r.Action == "CreateUser" {
-									user = r.Form.Get("UserName")
-								}
-							}
-							if user == "" {
-								t.Fatal("moto recorded no CreateUser: the failure happened before issue, which proves nothing about rollback")
-							}
-							calls := callsFor(reqs, user)
-							if slices.Contains(calls, "CreateAccessKey") {
-								t.Errorf("a key was created for %s although a step before it failed: %v", user, calls)
-							}
-							if !slices.Contains(calls, "DeleteUserPolicy") || calls[len(calls)-1] != "DeleteUser" {
-								t.Errorf("rollback of %s did not delete the guard and then the user: %v", user, calls)
-							}
-							names, err := usersUnder(context.Background(), "/")
-							if err != nil {
-								t.Fatal(err)
-							}
-							if len(names) > 0 {
-								t.Errorf("IAM users left after the failed issue: %v", names)
-							}
-						},
-						// ... and state holds no credential: the next plan creates one.
-						Config:             withCredential,
-						PlanOnly:           true,
-						ExpectNonEmptyPlan: true,
-						ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{
-							plancheck.ExpectResourceAction(credAddr, plancheck.ResourceActionCreate),
-						}},
-					},
+					// AWS holds nothing from the attempt, and state holds no credential: the next plan creates one.
+					plannedAfterFailure(rolledBack, withCredential, credAddr, plancheck.ResourceActionCreate),
 				},
 			})
 		})
@@ -615,18 +556,8 @@ func TestAccCredential_destroyAfterOutOfBandAdditions(t *testing.T) {
 		ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
 		CheckDestroy:             resource.ComposeAggregateTestCheckFunc(revokedEverything, checkNoUsersUnder("/")),
 		Steps: []resource.TestStep{{
-			Config: acctest.ProviderBlock("") + `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-  policy_arns     = ["` + readOnly + `"]
-}
-
-resource "awsdynamic_credential" "ci" {
-  role = awsdynamic_role.deploy
-}
-`,
-			Check: addExtras,
+			Config: deployConfig("", readOnlyPolicy, ""),
+			Check:  addExtras,
 		}},
 	})
 }
@@ -658,17 +589,7 @@ func TestAccCredential_importNotSupported(t *testing.T) {
 			{
 				// Only to give the import step its configuration (an import step's own Config gets no provider
 				// requirements); planning issues nothing.
-				Config: acctest.ProviderBlock("") + `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-  policy_arns     = ["` + readOnly + `"]
-}
-
-resource "awsdynamic_credential" "ci" {
-  role = awsdynamic_role.deploy
-}
-`,
+				Config:             deployConfig("", readOnlyPolicy, ""),
 				PlanOnly:           true,
 				ExpectNonEmptyPlan: true,
 			},
@@ -687,7 +608,7 @@ resource "awsdynamic_credential" "ci" {
 func TestAccCredential_noSecretInDiagnostics(t *testing.T) {
 	acctest.Reset(t)
 	startRecording(t)
-	tap := newSecretTap(t)
+	tap := newWireRecorder(t)
 	tap.fail = func(action, keyID string) (int, string, bool) {
 		if action != "GetCallerIdentity" || keyID == acctest.RootAccessKey {
 			return 0, "", false
@@ -709,18 +630,7 @@ func TestAccCredential_noSecretInDiagnostics(t *testing.T) {
 			return nil
 		},
 		Steps: []resource.TestStep{{
-			Config: acctest.ProviderBlock("") + `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-  policy_arns     = ["` + readOnly + `"]
-}
-
-resource "awsdynamic_credential" "ci" {
-  role                = awsdynamic_role.deploy
-  propagation_timeout = "2s"
-}
-`,
+			Config: deployConfig("", readOnlyPolicy, `  propagation_timeout = "2s"`),
 		}},
 	})
 	if diag == "" {
@@ -732,7 +642,7 @@ resource "awsdynamic_credential" "ci" {
 			t.Errorf("the error does not match %s:\n%s", want, diag)
 		}
 	}
-	secrets := tap.Secrets()
+	secrets := tap.secretsOf("")
 	if len(secrets) == 0 {
 		t.Fatal("no access key was created before the failure: nothing secret could have leaked, so this proves nothing")
 	}
@@ -756,19 +666,10 @@ resource "awsdynamic_credential" "ci" {
 
 // A lease whose IAM user was removed out of band leaves state on refresh (nothing of it can leak any more), and the
 // next apply issues a new one.
+// Parallel on purpose: a different out-of-band change, tested end to end; only the two-step harness is alike.
 func TestAccCredential_userDeletedOutOfBandIsReissued(t *testing.T) {
 	acctest.Reset(t)
-	config := acctest.ProviderBlock("") + `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-  policy_arns     = ["` + readOnly + `"]
-}
-
-resource "awsdynamic_credential" "ci" {
-  role = awsdynamic_role.deploy
-}
-`
+	config := deployConfig("", readOnlyPolicy, "")
 	old := attrCapture{}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),

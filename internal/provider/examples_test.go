@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -29,10 +28,7 @@ const examplesDir = "../../examples"
 // Examples that also use another provider (hashicorp/aws; hashicorp/vault in the Vault migration guide) only get
 // `fmt -check`: validating them needs that provider's schema, and the tests have no registry to download it from.
 func TestExamples(t *testing.T) {
-	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if cli == "" {
-		t.Skip("TF_ACC_TERRAFORM_PATH is not set: the examples need a terraform or tofu CLI (make testacc sets it)")
-	}
+	cli := terraformCLI(t)
 	dirs := exampleDirs(t)
 	if len(dirs) == 0 {
 		t.Fatalf("no .tf files under %s", examplesDir)
@@ -133,16 +129,6 @@ func otherProviders(src string) []string {
 	return out
 }
 
-const requiredProviders = `
-terraform {
-  required_providers {
-    awsdynamic = {
-      source = "awsdynamic/awsdynamic"
-    }
-  }
-}
-`
-
 // exampleDirs lists the directories under examples/ holding .tf files, sorted.
 func exampleDirs(t *testing.T) []string {
 	t.Helper()
@@ -168,30 +154,6 @@ func exampleDirs(t *testing.T) []string {
 	}
 	sort.Strings(dirs)
 	return dirs
-}
-
-// devOverridesConfig builds the provider from this tree into a temp dir and returns a CLI config file that makes
-// awsdynamic/awsdynamic resolve to it. Under dev_overrides, validate needs no `init` (which would try the
-// registry and fail offline) as long as the configuration uses no other provider.
-func devOverridesConfig(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	build := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(dir, "terraform-provider-awsdynamic"), ".")
-	build.Dir = filepath.Join("..", "..")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the provider: %v\n%s", err, out)
-	}
-	rc := filepath.Join(dir, "terraformrc")
-	writeFile(t, rc, fmt.Sprintf(`provider_installation {
-  dev_overrides {
-    "awsdynamic/awsdynamic" = %q
-  }
-  direct {}
-}
-`, filepath.ToSlash(dir)))
-	return rc
 }
 
 // runCLI runs the CLI in dir with the CLI config rc (the environment's, or an empty one, when rc is "").
@@ -249,13 +211,6 @@ func copyTF(t *testing.T, from, to string) {
 			t.Fatal(err)
 		}
 		writeFile(t, filepath.Join(to, filepath.Base(f)), string(src))
-	}
-}
-
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
 	}
 }
 

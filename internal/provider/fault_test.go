@@ -1,18 +1,14 @@
 package provider_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -33,54 +29,6 @@ import (
 
 // The fault tests through Terraform: the provider's IAM and STS calls pass the fault proxy, which fails the chosen
 // call; afterwards state and AWS must agree that nothing of the attempt is left, or a sweep removes what is.
-
-const leasePath = "/awsdynamic/"
-
-// startFaultProxy puts a fault proxy in front of moto for one test.
-func startFaultProxy(t *testing.T) *faultproxy.Proxy {
-	t.Helper()
-	p, err := faultproxy.Start(acctest.Moto.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
-	return p
-}
-
-// proxiedProvider is acctest.ProviderBlock with both endpoints at url, so that every IAM and STS call of the
-// provider passes the proxy there.
-func proxiedProvider(url, extra string) string {
-	return acctest.ProviderBlockAt(url, acctest.RootAccessKey, acctest.RootSecretKey, extra)
-}
-
-// noLeaseUsers says what is left under the provider's path, if anything, and which group still has members.
-// moto's DeleteUser succeeds with group memberships left (see internal/acctest/moto/README.md), so "the user is gone" alone does not prove the
-// membership was removed: the groups are checked on their own.
-func noLeaseUsers(groups ...string) error {
-	ctx := context.Background()
-	names, err := usersUnder(ctx, leasePath)
-	if err != nil {
-		return err
-	}
-	if len(names) > 0 {
-		return fmt.Errorf("IAM users left under %s: %v", leasePath, names)
-	}
-	for _, g := range groups {
-		if err := noGroupMembers(ctx, g); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// phrase matches words separated by any white space: Terraform wraps long diagnostic lines where it likes.
-func phrase(s string) string {
-	words := strings.Fields(s)
-	for i, w := range words {
-		words[i] = regexp.QuoteMeta(w)
-	}
-	return strings.Join(words, `\s+`)
-}
 
 // faultRole is a role with two policy ARNs, a document, a group and tags: every kind of step Issue has.
 const faultRole = `
@@ -112,35 +60,35 @@ func TestAccCredential_applyFailingAtAChosenCallLeavesNothing(t *testing.T) {
 		{
 			name: "second AttachUserPolicy denied",
 			rule: faultproxy.Rule{Action: "AttachUserPolicy", Call: 2, Kind: faultproxy.Error, Fault: faultproxy.AccessDenied},
-			want: `(?s)Credential Not Issued.*` + phrase(`attaching policy`) + `\s+arn:aws:iam::aws:policy/\S+\s+` + phrase(`to IAM user "awsdyn-`) +
-				`.*AccessDenied.*` + phrase("rollback complete: nothing from this attempt remains"),
+			want: `(?s)Credential Not Issued.*` + words(`attaching policy`) + `\s+arn:aws:iam::aws:policy/\S+\s+` + words(`to IAM user "awsdyn-`) +
+				`.*AccessDenied.*` + words("rollback complete: nothing from this attempt remains"),
 		},
 		{
 			// The guard and the document are put at once; whichever arrives first is refused.
 			name: "first PutUserPolicy denied",
 			rule: faultproxy.Rule{Action: "PutUserPolicy", Call: 1, Kind: faultproxy.Error, Fault: faultproxy.AccessDenied},
-			want: `(?s)Credential Not Issued.*` + phrase(`putting the`) + `\s+(expiry\s+guard\s+policy|role's\s+policy\s+document).*AccessDenied.*` + phrase("rollback complete"),
+			want: `(?s)Credential Not Issued.*` + words(`putting the`) + `\s+(expiry\s+guard\s+policy|role's\s+policy\s+document).*AccessDenied.*` + words("rollback complete"),
 		},
 		{
 			// Not Throttling: a throttled call is retried for about two minutes (awsconfig.ThrottleMaxAttempts).
 			name:  "AddUserToGroup unavailable past the retries",
 			rule:  faultproxy.Rule{Action: "AddUserToGroup", Kind: faultproxy.Error, Fault: faultproxy.ServiceUnavailable},
 			extra: "  max_retries = 1",
-			want:  `(?s)Credential Not Issued.*` + phrase(`adding IAM user "awsdyn-`) + `.*` + phrase(`to group "deployers"`) + `.*ServiceUnavailable.*` + phrase("rollback complete"),
+			want:  `(?s)Credential Not Issued.*` + words(`adding IAM user "awsdyn-`) + `.*` + words(`to group "deployers"`) + `.*ServiceUnavailable.*` + words("rollback complete"),
 		},
 		{
 			// Every attempt reaches moto, which creates a key each time; the SDK never hears of either.
 			name:  "CreateAccessKey cut on every attempt",
 			rule:  faultproxy.Rule{Action: "CreateAccessKey", Kind: faultproxy.Cut},
 			extra: "  max_retries = 1",
-			want:  `(?s)Credential Not Issued.*` + phrase(`creating an access key for IAM user "awsdyn-`) + `.*` + phrase("rollback complete"),
+			want:  `(?s)Credential Not Issued.*` + words(`creating an access key for IAM user "awsdyn-`) + `.*` + words("rollback complete"),
 			keys:  2,
 		},
 		{
 			// moto created the user; the SDK's retry meets EntityAlreadyExists, and the user carries this lease's ID.
 			name: "CreateUser cut once",
 			rule: faultproxy.Rule{Action: "CreateUser", Kind: faultproxy.Cut, Times: 1},
-			want: `(?s)Credential Not Issued.*` + phrase(`creating IAM user "awsdyn-`) + `.*EntityAlreadyExists.*` + phrase("rollback complete"),
+			want: `(?s)Credential Not Issued.*` + words(`creating IAM user "awsdyn-`) + `.*EntityAlreadyExists.*` + words("rollback complete"),
 		},
 	}
 	for _, tc := range cases {
@@ -213,7 +161,7 @@ func TestAccCredential_destroyFailingKeepsCredentialForNextDestroy(t *testing.T)
 				},
 				Config:      config,
 				Destroy:     true,
-				ExpectError: regexp.MustCompile(`(?s)Credential Not Revoked.*` + phrase(`it stays in state so that the next destroy tries again`) + `.*` + phrase(`deleting IAM user`) + `.*AccessDenied`),
+				ExpectError: regexp.MustCompile(`(?s)Credential Not Revoked.*` + words(`it stays in state so that the next destroy tries again`) + `.*` + words(`deleting IAM user`) + `.*AccessDenied`),
 			},
 			{
 				PreConfig: func() {
@@ -244,10 +192,7 @@ func TestAccCredential_destroyFailingKeepsCredentialForNextDestroy(t *testing.T)
 // The provider must run as its own process for this, so the test builds it and drives the CLI directly.
 func TestAccCredential_providerKilledMidIssueIsSwept(t *testing.T) {
 	acctest.Reset(t)
-	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if cli == "" {
-		t.Skip("TF_ACC_TERRAFORM_PATH is not set")
-	}
+	cli := terraformCLI(t)
 	ctx := context.Background()
 	mustCreateGroup(t, "deployers")
 	// Under the provider's path, without lease tags: the sweep must not touch it.
@@ -348,30 +293,6 @@ func TestAccCredential_providerKilledMidIssueIsSwept(t *testing.T) {
 	}
 }
 
-func noGroupMembers(ctx context.Context, group string) error {
-	out, err := acctest.IAM().GetGroup(ctx, &iam.GetGroupInput{GroupName: aws.String(group)})
-	if err != nil {
-		return err
-	}
-	if len(out.Users) > 0 {
-		return fmt.Errorf("group %s still has %d members", group, len(out.Users))
-	}
-	return nil
-}
-
-// useEphemeral is a check block that reads the ephemeral credential: OpenTofu, unlike Terraform, does not open an
-// ephemeral resource in apply that nothing refers to.
-func useEphemeral(name string) string {
-	return fmt.Sprintf(`
-check "uses_%[1]s" {
-  assert {
-    condition     = ephemeral.awsdynamic_credential.%[1]s.access_key_id != ""
-    error_message = "The ephemeral credential has no access key."
-  }
-}
-`, name)
-}
-
 // waitFor polls cond until it holds; it fails the test on timeout, or when done (if not nil) is closed first.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool, done <-chan struct{}) {
 	t.Helper()
@@ -386,178 +307,6 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool,
 			t.Fatalf("timed out after %s waiting for %s", timeout, what)
 		}
 	}
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-// cliWorkdir is a Terraform working directory driven with os/exec: for what terraform-plugin-testing cannot do
-// (kill the provider process, pass -parallelism, read the CLI's own output). Every process it starts runs in its
-// own process group, killed at cleanup; the cleanup fails the test if a provider process outlived it.
-type cliWorkdir struct {
-	t   *testing.T
-	cli string
-	dir string
-	rc  string // CLI config file
-	env []string
-}
-
-func newCLIWorkdir(t *testing.T, cli, rc string, env ...string) *cliWorkdir {
-	w := &cliWorkdir{t: t, cli: cli, dir: t.TempDir(), rc: rc}
-	for _, kv := range os.Environ() {
-		// TF_CLI_ARGS* would change what the commands do; the caller sets TF_LOG when it wants logs.
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "TF_CLI_ARGS") || strings.HasPrefix(k, "TF_LOG") || k == "TF_CLI_CONFIG_FILE" || k == "TF_REATTACH_PROVIDERS" {
-			continue
-		}
-		w.env = append(w.env, kv)
-	}
-	w.env = append(w.env, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "TF_INPUT=0", "TF_CLI_CONFIG_FILE="+rc)
-	w.env = append(w.env, env...)
-	t.Cleanup(w.checkNoProviderLeft)
-	return w
-}
-
-func (w *cliWorkdir) write(name, content string) {
-	w.t.Helper()
-	writeFile(w.t, filepath.Join(w.dir, name), content)
-}
-
-// binary is the provider binary devOverridesConfig built next to the CLI config.
-func (w *cliWorkdir) binary() string {
-	return filepath.Join(filepath.Dir(w.rc), "terraform-provider-awsdynamic")
-}
-
-type cliRun struct {
-	cmd  *exec.Cmd
-	out  *lockedBuffer
-	done chan struct{}
-	err  error
-}
-
-// start runs the CLI in the background, in a process group of its own.
-func (w *cliWorkdir) start(args ...string) *cliRun {
-	w.t.Helper()
-	cmd := exec.Command(w.cli, append(args, "-no-color")...)
-	cmd.Dir = w.dir
-	cmd.Env = w.env
-	r := &cliRun{cmd: cmd, out: &lockedBuffer{}, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = r.out, r.out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		w.t.Fatal(err)
-	}
-	go func() { r.err = cmd.Wait(); close(r.done) }()
-	w.t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-r.done
-	})
-	return r
-}
-
-// wait waits for the run to end, killing its process group after timeout.
-func (r *cliRun) wait(timeout time.Duration) (string, error) {
-	select {
-	case <-r.done:
-	case <-time.After(timeout):
-		_ = syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL)
-		<-r.done
-		return r.out.String(), fmt.Errorf("killed after %s", timeout)
-	}
-	return r.out.String(), r.err
-}
-
-// run runs the CLI to completion and returns its combined output.
-func (w *cliWorkdir) run(args ...string) (string, error) {
-	w.t.Helper()
-	return w.start(args...).wait(5 * time.Minute)
-}
-
-// runSplit runs the CLI to completion and returns stdout and stderr apart.
-func (w *cliWorkdir) runSplit(args ...string) (stdout, stderr string, err error) {
-	w.t.Helper()
-	cmd := exec.Command(w.cli, append(args, "-no-color")...)
-	cmd.Dir = w.dir
-	cmd.Env = w.env
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	if err := cmd.Start(); err != nil {
-		w.t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		err = errors.Join(ctx.Err(), <-done)
-	}
-	return o.String(), e.String(), err
-}
-
-// providerPIDs lists the running processes of the provider binary.
-func (w *cliWorkdir) providerPIDs() []int {
-	bin := w.binary()
-	entries, _ := os.ReadDir("/proc")
-	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
-		if err == nil && strings.TrimSuffix(exe, " (deleted)") == bin {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
-func (w *cliWorkdir) checkNoProviderLeft() {
-	if _, err := os.Stat(w.binary()); err != nil {
-		return
-	}
-	// Cleanups run last-registered first: the process groups are killed by now, but reaping takes a moment.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		pids := w.providerPIDs()
-		if len(pids) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			for _, pid := range pids {
-				_ = syscall.Kill(pid, syscall.SIGKILL)
-			}
-			w.t.Errorf("provider processes left behind: %v", pids)
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// lockedBuffer is a bytes.Buffer that a running command writes while the test reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // Terraform may call Renew on an ephemeral credential while it closes it: its renewal loop releases its lock

@@ -188,21 +188,6 @@ func rootUser(t *testing.T, name string, document policyDocument) (string, strin
 	return aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey)
 }
 
-// enforceAuth turns moto's authorization on until the end of the test (or until the returned func is called).
-func enforceAuth(t *testing.T) func() {
-	t.Helper()
-	if err := acctest.Moto.EnableAuth(); err != nil {
-		t.Fatal(err)
-	}
-	off := func() {
-		if err := acctest.Moto.DisableAuth(); err != nil {
-			t.Error(err)
-		}
-	}
-	t.Cleanup(off)
-	return off
-}
-
 func rootProvider(url, accessKey, secretKey string) string {
 	return acctest.ProviderBlockAt(url, accessKey, secretKey, "")
 }
@@ -260,10 +245,7 @@ ephemeral "awsdynamic_credential" "run" {
 		var expiresAt string
 		resource.Test(t, resource.TestCase{
 			ProtoV6ProviderFactories: acctest.Factories(provider.Options{Clock: fake}),
-			CheckDestroy: func(*terraform.State) error {
-				authOff() // the checks below sign with moto's test keys, which no IAM user owns
-				return noLeaseUsers("deployers")
-			},
+			CheckDestroy:             noLeaseUsersAuthOff(authOff, "deployers"),
 			Steps: []resource.TestStep{
 				{
 					Config: config(proxy.URL, accessKey, secretKey, policyARN),
@@ -275,18 +257,8 @@ ephemeral "awsdynamic_credential" "run" {
 						return nil
 					},
 				},
-				{
-					// Inside the managed credential's renewal window (a third of 1h before expiry): refresh renews.
-					PreConfig:    func() { fake.Advance(45 * time.Minute) },
-					RefreshState: true,
-					Check: func(s *terraform.State) error {
-						now := s.RootModule().Resources["awsdynamic_credential.ci"].Primary.Attributes["expires_at"]
-						if now == expiresAt {
-							return fmt.Errorf("expires_at is still %s after a refresh inside the renewal window", now)
-						}
-						return nil
-					},
-				},
+				// Inside the managed credential's renewal window (a third of 1h before expiry): refresh renews.
+				renewedOnRefresh(fake, credAddr, &expiresAt),
 			},
 		})
 		var called []string
@@ -302,10 +274,7 @@ ephemeral "awsdynamic_credential" "run" {
 		authOff := enforceAuth(t)
 		resource.Test(t, resource.TestCase{
 			ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
-			CheckDestroy: func(*terraform.State) error {
-				authOff()
-				return noLeaseUsers("deployers")
-			},
+			CheckDestroy:             noLeaseUsersAuthOff(authOff, "deployers"),
 			Steps: []resource.TestStep{
 				{
 					Config:      config(acctest.Moto.URL, accessKey, secretKey, policyARN),
@@ -355,6 +324,7 @@ func TestAccLeastPrivilege_stsPolicySuffices(t *testing.T) {
 		accessKey, secretKey = rootUser(t, rootName, doc)
 		return accessKey, secretKey, aws.ToString(out.Role.Arn)
 	}
+	// Parallel on purpose: this test's own configuration; only the HCL shape of a role with a credential is alike.
 	config := func(accessKey, secretKey, roleARN string) string {
 		return rootProvider(acctest.Moto.URL, accessKey, secretKey) + fmt.Sprintf(`
 resource "awsdynamic_role" "assumed" {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -30,13 +29,10 @@ const loadCount = 50
 // logged, never asserted.
 func TestAccCredential_fiftyInOneApplyWithParallelism20(t *testing.T) {
 	acctest.Reset(t)
-	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if cli == "" {
-		t.Skip("TF_ACC_TERRAFORM_PATH is not set")
-	}
+	cli := terraformCLI(t)
 	proxy := startFaultProxy(t)
 	proxy.SetLatency(50 * time.Millisecond)
-	w := newCLIWorkdir(t, cli, os.Getenv("TF_CLI_CONFIG_FILE"), "TF_REATTACH_PROVIDERS="+serveInProcess(t, provider.Options{}))
+	w := inProcessWorkdir(t, cli, provider.Options{})
 	w.write("main.tf", requiredProviders+proxiedProvider(proxy.URL, "")+fmt.Sprintf(`
 resource "awsdynamic_role" "load" {
   name            = "load"

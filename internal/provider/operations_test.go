@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
-	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -47,6 +46,7 @@ func runRevoke(t *testing.T, args ...string) string {
 // a credential of another role is not touched.
 func TestAccOperations_emergencyRevokeThenRefreshReissues(t *testing.T) {
 	acctest.Reset(t)
+	// Parallel on purpose: this test's own configuration; only the HCL shape of a role with a credential is alike.
 	config := acctest.ProviderBlock("") + `
 resource "awsdynamic_role" "deploy" {
   name            = "deploy"
@@ -99,46 +99,6 @@ resource "awsdynamic_credential" "other" {
 	})
 }
 
-// objectWith is a value of typ with the given attributes set and every other attribute null.
-func objectWith(t *testing.T, typ tftypes.Type, set map[string]tftypes.Value) tftypes.Value {
-	t.Helper()
-	obj, ok := typ.(tftypes.Object)
-	if !ok {
-		t.Fatalf("%s is not an object type", typ)
-	}
-	vals := map[string]tftypes.Value{}
-	for name, at := range obj.AttributeTypes {
-		if v, ok := set[name]; ok {
-			vals[name] = v
-			continue
-		}
-		vals[name] = tftypes.NewValue(at, nil)
-	}
-	for name := range set {
-		if _, ok := obj.AttributeTypes[name]; !ok {
-			t.Fatalf("%s has no attribute %q", typ, name)
-		}
-	}
-	return tftypes.NewValue(obj, vals)
-}
-
-func dynamicValue(t *testing.T, v tftypes.Value) *tfprotov6.DynamicValue {
-	t.Helper()
-	dv, err := tfprotov6.NewDynamicValue(v.Type(), v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &dv
-}
-
-func diagsText(ds []*tfprotov6.Diagnostic) string {
-	var b strings.Builder
-	for _, d := range ds {
-		fmt.Fprintf(&b, "%v: %s: %s\n", d.Severity, d.Summary, d.Detail)
-	}
-	return b.String()
-}
-
 // An ephemeral credential revoked by `revoke` while its run lasts closes without any diagnostic: the lease is
 // already gone, which is what Close wanted. Terraform cannot be paused between an ephemeral resource's open and its
 // close, so this test speaks the plugin protocol to the provider itself, as Terraform does: configure, open, run
@@ -146,45 +106,14 @@ func diagsText(ds []*tfprotov6.Diagnostic) string {
 func TestAccOperations_ephemeralCloseAfterEmergencyRevokeIsQuiet(t *testing.T) {
 	acctest.Reset(t)
 	ctx := context.Background()
-	srv, err := acctest.Factories(provider.Options{})["awsdynamic"]()
-	if err != nil {
-		t.Fatal(err)
-	}
-	schemas, err := srv.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-	if err != nil || len(schemas.Diagnostics) > 0 {
-		t.Fatalf("schema: %v %s", err, diagsText(schemas.Diagnostics))
-	}
-	str := func(s string) tftypes.Value { return tftypes.NewValue(tftypes.String, s) }
-	ptyp := schemas.Provider.ValueType().(tftypes.Object)
-	endpointsType := ptyp.AttributeTypes["endpoints"]
-	if l, ok := endpointsType.(tftypes.List); ok { // a block: a list of one
-		endpointsType = l.ElementType
-		ptyp.AttributeTypes["endpoints"] = l
-	}
-	endpoints := objectWith(t, endpointsType, map[string]tftypes.Value{"iam": str(acctest.Moto.URL), "sts": str(acctest.Moto.URL)})
-	var endpointsValue tftypes.Value
-	switch et := ptyp.AttributeTypes["endpoints"].(type) {
-	case tftypes.List:
-		endpointsValue = tftypes.NewValue(et, []tftypes.Value{endpoints})
-	default:
-		endpointsValue = endpoints
-	}
-	conf, err := srv.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{TerraformVersion: "1.10.0", Config: dynamicValue(t, objectWith(t, ptyp, map[string]tftypes.Value{
-		"access_key": str(acctest.RootAccessKey), "secret_key": str(acctest.RootSecretKey), "region": str(acctest.Region), "endpoints": endpointsValue,
-	}))})
-	if err != nil || len(conf.Diagnostics) > 0 {
-		t.Fatalf("configure: %v %s", err, diagsText(conf.Diagnostics))
-	}
+	srv, schemas := protoServer(t, provider.Options{})
+	protoConfigure(t, srv, schemas)
 
-	etyp := schemas.EphemeralResourceSchemas["awsdynamic_credential"].ValueType().(tftypes.Object)
-	role := objectWith(t, etyp.AttributeTypes["role"], map[string]tftypes.Value{
-		"name": str("deploy"), "credential_type": str("iam_user"),
-		"policy_arns": tftypes.NewValue(tftypes.Set{ElementType: tftypes.String}, []tftypes.Value{str(readOnly)}),
-	})
+	role := map[string]any{"name": "deploy", "credential_type": "iam_user", "policy_arns": []string{readOnly}}
 	open, err := srv.OpenEphemeralResource(ctx, &tfprotov6.OpenEphemeralResourceRequest{TypeName: "awsdynamic_credential",
-		Config: dynamicValue(t, objectWith(t, etyp, map[string]tftypes.Value{"role": role}))})
+		Config: protoValue(t, schemas.EphemeralResourceSchemas["awsdynamic_credential"].ValueType(), map[string]any{"role": role})})
 	if err != nil || len(open.Diagnostics) > 0 {
-		t.Fatalf("open: %v %s", err, diagsText(open.Diagnostics))
+		t.Fatalf("open: %v %s", err, fmtDiags(open.Diagnostics))
 	}
 	users, err := usersUnder(ctx, "/")
 	if err != nil || len(users) != 1 {
@@ -201,7 +130,7 @@ func TestAccOperations_ephemeralCloseAfterEmergencyRevokeIsQuiet(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(closed.Diagnostics) > 0 {
-		t.Errorf("closing a credential already revoked says:\n%s", diagsText(closed.Diagnostics))
+		t.Errorf("closing a credential already revoked says:\n%s", fmtDiags(closed.Diagnostics))
 	}
 	if users, err := usersUnder(ctx, "/"); err != nil || len(users) != 0 {
 		t.Errorf("after close, users %v (%v), want none", users, err)
@@ -210,19 +139,10 @@ func TestAccOperations_ephemeralCloseAfterEmergencyRevokeIsQuiet(t *testing.T) {
 
 // Refresh reads the key's last use (null until the first use) and answers a guard that another principal removed:
 // it is put back, dated the lease's expiry, and the plan stays empty.
+// Parallel on purpose: a different out-of-band change, tested end to end; only the two-step harness is alike.
 func TestAccOperations_refreshSeesUseAndPutsBackTheGuard(t *testing.T) {
 	acctest.Reset(t)
-	config := acctest.ProviderBlock("") + `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-  policy_arns     = ["` + readOnly + `"]
-}
-
-resource "awsdynamic_credential" "ci" {
-  role = awsdynamic_role.deploy
-}
-`
+	config := deployConfig("", readOnlyPolicy, "")
 	got := attrCapture{}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
@@ -283,17 +203,7 @@ func TestAccOperations_auditTags(t *testing.T) {
 		t.Setenv(k, v)
 	}
 	config := func(extra string) string {
-		return acctest.ProviderBlock(extra) + `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-  policy_arns     = ["` + readOnly + `"]
-}
-
-resource "awsdynamic_credential" "ci" {
-  role = awsdynamic_role.deploy
-}
-`
+		return deployConfig(extra, readOnlyPolicy, "")
 	}
 	tagsOf := func(s *terraform.State) (map[string]string, error) {
 		a, err := stateAttrs(s, credAddr)
@@ -362,18 +272,7 @@ resource "awsdynamic_credential" "ci" {
 func TestAccOperations_allowedNetworks(t *testing.T) {
 	acctest.Reset(t)
 	config := func(networks string) string {
-		return acctest.ProviderBlock("") + `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-  policy_arns     = ["` + readOnly + `"]
-` + networks + `
-}
-
-resource "awsdynamic_credential" "ci" {
-  role = awsdynamic_role.deploy
-}
-`
+		return deployConfig("", readOnlyPolicy+"\n"+networks, "")
 	}
 	guardNetwork := func(want lease.NetworkBinding) resource.TestCheckFunc {
 		return func(s *terraform.State) error {

@@ -22,22 +22,22 @@ import (
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/provider"
 )
 
-const callerIdentity = `
-data "awsdynamic_caller_identity" "root" {}
-`
+// testCallerIdentity reads the caller identity data source through the provider configured by block (with default
+// options): check must pass, or, with expectError set, the read must fail with it.
+func testCallerIdentity(t *testing.T, block string, check resource.TestCheckFunc, expectError *regexp.Regexp) {
+	t.Helper()
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
+		Steps:                    []resource.TestStep{{Config: block + callerIdentity, Check: check, ExpectError: expectError}},
+	})
+}
 
 func TestAccProvider_staticKeys(t *testing.T) {
 	acctest.PreCheck(t)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
-		Steps: []resource.TestStep{{
-			Config: acctest.ProviderBlock("") + callerIdentity,
-			Check: resource.ComposeAggregateTestCheckFunc(
-				resource.TestCheckResourceAttr("data.awsdynamic_caller_identity.root", "account_id", "123456789012"),
-				resource.TestMatchResourceAttr("data.awsdynamic_caller_identity.root", "arn", regexp.MustCompile(`^arn:aws:(iam|sts)::123456789012:`)),
-			),
-		}},
-	})
+	testCallerIdentity(t, acctest.ProviderBlock(""), resource.ComposeAggregateTestCheckFunc(
+		resource.TestCheckResourceAttr("data.awsdynamic_caller_identity.root", "account_id", "123456789012"),
+		resource.TestMatchResourceAttr("data.awsdynamic_caller_identity.root", "arn", regexp.MustCompile(`^arn:aws:(iam|sts)::123456789012:`)),
+	), nil)
 }
 
 // The SDK's own environment variables are the fallback for keys, region and endpoints alike.
@@ -48,13 +48,7 @@ func TestAccProvider_environmentFallback(t *testing.T) {
 	t.Setenv("AWS_REGION", "eu-west-1")
 	t.Setenv("AWS_ENDPOINT_URL_IAM", acctest.Moto.URL)
 	t.Setenv("AWS_ENDPOINT_URL_STS", acctest.Moto.URL)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
-		Steps: []resource.TestStep{{
-			Config: `provider "awsdynamic" {}` + callerIdentity,
-			Check:  resource.TestCheckResourceAttr("data.awsdynamic_caller_identity.root", "account_id", "123456789012"),
-		}},
-	})
+	testCallerIdentity(t, `provider "awsdynamic" {}`, resource.TestCheckResourceAttr("data.awsdynamic_caller_identity.root", "account_id", "123456789012"), nil)
 }
 
 // A shared credentials file and a named profile are read by the SDK's loader, not by us.
@@ -65,10 +59,7 @@ func TestAccProvider_sharedCredentialsProfile(t *testing.T) {
 	if err := os.WriteFile(creds, []byte(fmt.Sprintf("[ci]\naws_access_key_id = %s\naws_secret_access_key = %s\n", acctest.RootAccessKey, acctest.RootSecretKey)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
-		Steps: []resource.TestStep{{
-			Config: fmt.Sprintf(`
+	testCallerIdentity(t, fmt.Sprintf(`
 provider "awsdynamic" {
   profile                  = "ci"
   shared_credentials_files = [%q]
@@ -76,46 +67,25 @@ provider "awsdynamic" {
     iam = %q
     sts = %q
   }
-}`, creds, acctest.Moto.URL, acctest.Moto.URL) + callerIdentity,
-			Check: resource.TestCheckResourceAttr("data.awsdynamic_caller_identity.root", "account_id", "123456789012"),
-		}},
-	})
-}
-
-func createRole(t *testing.T, name string) string {
-	t.Helper()
-	out, err := acctest.IAM().CreateRole(context.Background(), &iam.CreateRoleInput{
-		RoleName:                 aws.String(name),
-		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":["sts:AssumeRole","sts:AssumeRoleWithWebIdentity"]}]}`),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return aws.ToString(out.Role.Arn)
+}`, creds, acctest.Moto.URL, acctest.Moto.URL), resource.TestCheckResourceAttr("data.awsdynamic_caller_identity.root", "account_id", "123456789012"), nil)
 }
 
 func TestAccProvider_assumeRole(t *testing.T) {
 	acctest.Reset(t)
-	arn := createRole(t, "awsdynamic-root")
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
-		Steps: []resource.TestStep{{
-			Config: acctest.ProviderBlock(fmt.Sprintf(`
+	arn := mustCreateRole(t, "awsdynamic-root", "sts:AssumeRole", "sts:AssumeRoleWithWebIdentity")
+	testCallerIdentity(t, acctest.ProviderBlock(fmt.Sprintf(`
   assume_role {
     role_arn     = %q
     session_name = "ci-run-42"
     external_id  = "ext-123"
     duration     = "30m"
-  }`, arn)) + callerIdentity,
-			Check: resource.TestCheckResourceAttr("data.awsdynamic_caller_identity.root", "arn",
-				"arn:aws:sts::123456789012:assumed-role/awsdynamic-root/ci-run-42"),
-		}},
-	})
+  }`, arn)), resource.TestCheckResourceAttr("data.awsdynamic_caller_identity.root", "arn",
+		"arn:aws:sts::123456789012:assumed-role/awsdynamic-root/ci-run-42"), nil)
 }
 
 func TestAccProvider_assumeRoleWithWebIdentity(t *testing.T) {
 	acctest.Reset(t)
-	arn := createRole(t, "awsdynamic-oidc")
+	arn := mustCreateRole(t, "awsdynamic-oidc", "sts:AssumeRole", "sts:AssumeRoleWithWebIdentity")
 	tokenFile := filepath.Join(t.TempDir(), "token")
 	if err := os.WriteFile(tokenFile, []byte("eyJhbGciOiJSUzI1NiJ9.e30.c2lnbmF0dXJl"), 0o600); err != nil {
 		t.Fatal(err)
@@ -155,10 +125,7 @@ func TestAccProvider_wrongKeys(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = acctest.Moto.DisableAuth() })
 	const secret = "ThisIsNotARealSecretKeyButItIsFortyChars"
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
-		Steps: []resource.TestStep{{
-			Config: fmt.Sprintf(`
+	testCallerIdentity(t, fmt.Sprintf(`
 provider "awsdynamic" {
   access_key = "AKIAWRONGWRONGWRONG1"
   secret_key = %q
@@ -166,10 +133,7 @@ provider "awsdynamic" {
     iam = %q
     sts = %q
   }
-}`, secret, acctest.Moto.URL, acctest.Moto.URL) + callerIdentity,
-			ExpectError: regexp.MustCompile(`(?s)Root Identity Not Validated.*` + regexp.QuoteMeta(acctest.Moto.URL) + `.*(InvalidClientTokenId|AccessDenied)`),
-		}},
-	})
+}`, secret, acctest.Moto.URL, acctest.Moto.URL), nil, regexp.MustCompile(`(?s)Root Identity Not Validated.*`+regexp.QuoteMeta(acctest.Moto.URL)+`.*(InvalidClientTokenId|AccessDenied)`))
 }
 
 func TestAccProvider_unreachableEndpointFailsFast(t *testing.T) {
@@ -181,20 +145,14 @@ func TestAccProvider_unreachableEndpointFailsFast(t *testing.T) {
 	dead := "http://" + l.Addr().String()
 	l.Close() // nothing listens here any more: connections are refused
 	start := time.Now()
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
-		Steps: []resource.TestStep{{
-			Config: fmt.Sprintf(`
+	testCallerIdentity(t, fmt.Sprintf(`
 provider "awsdynamic" {
   access_key = %q
   secret_key = %q
   endpoints {
     sts = %q
   }
-}`, acctest.RootAccessKey, acctest.RootSecretKey, dead) + callerIdentity,
-			ExpectError: regexp.MustCompile(`(?s)Root Identity Not Validated.*` + regexp.QuoteMeta(dead) + `.*endpoint\s+unreachable`),
-		}},
-	})
+}`, acctest.RootAccessKey, acctest.RootSecretKey, dead), nil, regexp.MustCompile(`(?s)Root Identity Not Validated.*`+regexp.QuoteMeta(dead)+`.*endpoint\s+unreachable`))
 	// Not a timing assertion on the provider's speed: a guard against a hang, which would otherwise take the
 	// whole test timeout to notice.
 	if d := time.Since(start); d > 2*time.Minute {
@@ -206,10 +164,7 @@ func TestAccProvider_skipCredentialsValidation(t *testing.T) {
 	acctest.PreCheck(t)
 	// skip_credentials_validation only skips the check: the data source still asks STS, so it must fail at
 	// read with its own message rather than at Configure.
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
-		Steps: []resource.TestStep{{
-			Config: fmt.Sprintf(`
+	testCallerIdentity(t, fmt.Sprintf(`
 provider "awsdynamic" {
   access_key                  = %q
   secret_key                  = %q
@@ -217,10 +172,7 @@ provider "awsdynamic" {
   endpoints {
     sts = "http://127.0.0.1:9"
   }
-}`, acctest.RootAccessKey, acctest.RootSecretKey) + callerIdentity,
-			ExpectError: regexp.MustCompile(`Caller Identity Not Read`),
-		}},
-	})
+}`, acctest.RootAccessKey, acctest.RootSecretKey), nil, regexp.MustCompile(`Caller Identity Not Read`))
 }
 
 // Every plan-time check of the provider block: the diagnostic names the attribute and says what to do.
@@ -321,25 +273,19 @@ func TestAccProvider_sweepExpiredLeases(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
-		Steps: []resource.TestStep{{
-			Config: acctest.ProviderBlock("  sweep_expired_leases = true") + callerIdentity,
-			Check: func(*terraform.State) error {
-				out, err := c.ListUsers(ctx, &iam.ListUsersInput{PathPrefix: aws.String("/awsdynamic/")})
-				if err != nil {
-					return err
-				}
-				var names []string
-				for _, u := range out.Users {
-					names = append(names, aws.ToString(u.UserName))
-				}
-				slices.Sort(names)
-				if !slices.Equal(names, []string{"awsdyn-forged", "not-a-lease"}) {
-					return fmt.Errorf("users left %v, want awsdyn-forged and not-a-lease", names)
-				}
-				return nil
-			},
-		}},
-	})
+	testCallerIdentity(t, acctest.ProviderBlock("  sweep_expired_leases = true"), func(*terraform.State) error {
+		out, err := c.ListUsers(ctx, &iam.ListUsersInput{PathPrefix: aws.String("/awsdynamic/")})
+		if err != nil {
+			return err
+		}
+		var names []string
+		for _, u := range out.Users {
+			names = append(names, aws.ToString(u.UserName))
+		}
+		slices.Sort(names)
+		if !slices.Equal(names, []string{"awsdyn-forged", "not-a-lease"}) {
+			return fmt.Errorf("users left %v, want awsdyn-forged and not-a-lease", names)
+		}
+		return nil
+	}, nil)
 }

@@ -46,8 +46,8 @@ resource "awsdynamic_credential" "ci" {
 		Steps: []resource.TestStep{{
 			PreConfig: func() { proxy.Reset(); proxy.Rewrite("GetAccountSummary", faultproxy.UsersQuota(quota)) },
 			Config:    config,
-			ExpectError: regexp.MustCompile(`(?s)IAM User Quota Reached.*credential_type.*` + phrase("iam_user") + `.*` +
-				phrase("the account has") + `\s+\d+\s+` + phrase("IAM users against a UsersQuota of") + `\s+` + strconv.Itoa(quota)),
+			ExpectError: regexp.MustCompile(`(?s)IAM User Quota Reached.*credential_type.*` + words("iam_user") + `.*` +
+				words("the account has") + `\s+\d+\s+` + words("IAM users against a UsersQuota of") + `\s+` + strconv.Itoa(quota)),
 		}, {
 			PreConfig: func() {
 				names, err := usersUnder(context.Background(), leasePath)

@@ -20,6 +20,8 @@ import (
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/policy"
 )
 
+// Parallel on purpose: each framework type states its own struct, constructor and compiler-checked interfaces.
+
 // roleResource is a validated credential recipe. It creates nothing in AWS: create and update check that what
 // it refers to exists; read keeps state as it is.
 type roleResource struct{ data *providerData }

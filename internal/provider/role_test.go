@@ -65,29 +65,15 @@ resource "awsdynamic_role" "deploy" {
 					`permissions_boundary_arn: arn:aws:iam::123456789012:policy/no-boundary`,
 					`iam_groups: absent`),
 			},
-			{
-				// The failed create left no role in state.
-				Config:             missingEverything,
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(roleAddr, plancheck.ResourceActionCreate),
-				}},
-			},
+			// The failed create left no role in state.
+			plannedAfterFailure(nil, missingEverything, roleAddr, plancheck.ResourceActionCreate),
 			{Config: valid},
 			{
 				Config:      addMissing,
 				ExpectError: listing(`policy_arns: arn:aws:iam::aws:policy/NoSuchPolicy`, `iam_groups: absent-too`),
 			},
-			{
-				// The failed update left the role in state as it was.
-				Config:             addMissing,
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(roleAddr, plancheck.ResourceActionUpdate),
-				}},
-			},
+			// The failed update left the role in state as it was.
+			plannedAfterFailure(nil, addMissing, roleAddr, plancheck.ResourceActionUpdate),
 		},
 	})
 }
@@ -494,53 +480,4 @@ func stringSet(n int) tftypes.Value {
 		vs = append(vs, tftypes.NewValue(tftypes.String, fmt.Sprintf("arn:aws:iam::123456789012:policy/p%02d", i)))
 	}
 	return tftypes.NewValue(tftypes.Set{ElementType: tftypes.String}, vs)
-}
-
-// validateRoleConfig sends an awsdynamic_role configuration (unset attributes null) to the provider's
-// ValidateResourceConfig and returns its diagnostics.
-func validateRoleConfig(t *testing.T, set map[string]tftypes.Value) []*tfprotov6.Diagnostic {
-	t.Helper()
-	ctx := context.Background()
-	srv, err := acctest.Factories(provider.Options{})["awsdynamic"]()
-	if err != nil {
-		t.Fatal(err)
-	}
-	schemas, err := srv.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	typ, ok := schemas.ResourceSchemas["awsdynamic_role"].ValueType().(tftypes.Object)
-	if !ok {
-		t.Fatal("awsdynamic_role's schema is not an object")
-	}
-	vals := map[string]tftypes.Value{}
-	for name, at := range typ.AttributeTypes {
-		vals[name] = tftypes.NewValue(at, nil)
-	}
-	for name, v := range set {
-		if _, ok := vals[name]; !ok {
-			t.Fatalf("awsdynamic_role has no attribute %s", name)
-		}
-		vals[name] = v
-	}
-	cfg, err := tfprotov6.NewDynamicValue(typ, tftypes.NewValue(typ, vals))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := srv.ValidateResourceConfig(ctx, &tfprotov6.ValidateResourceConfigRequest{TypeName: "awsdynamic_role", Config: &cfg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.Diagnostics
-}
-
-func fmtDiags(ds []*tfprotov6.Diagnostic) string {
-	var out []string
-	for _, d := range ds {
-		out = append(out, fmt.Sprintf("[%s] %s: %s", d.Severity, d.Summary, d.Detail))
-	}
-	if len(out) == 0 {
-		return "none"
-	}
-	return strings.Join(out, "; ")
 }

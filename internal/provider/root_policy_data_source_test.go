@@ -214,10 +214,7 @@ resource "awsdynamic_credential" "ci" {
 	var expiresAt string
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.Factories(provider.Options{Clock: fake}),
-		CheckDestroy: func(*terraform.State) error {
-			authOff() // the checks below sign with moto's test keys, which no IAM user owns
-			return noLeaseUsers("deployers")
-		},
+		CheckDestroy:             noLeaseUsersAuthOff(authOff, "deployers"),
 		Steps: []resource.TestStep{
 			{
 				// Configure sweeps the expired lease's user; apply issues the managed and the ephemeral credential.
@@ -241,21 +238,8 @@ resource "awsdynamic_credential" "ci" {
 					},
 				),
 			},
-			{
-				// Inside the renewal window: refresh renews (the guard is rewritten, the tags move).
-				PreConfig:    func() { fake.Advance(45 * time.Minute) },
-				RefreshState: true,
-				Check: func(s *terraform.State) error {
-					a, err := stateAttrs(s, credAddr)
-					if err != nil {
-						return err
-					}
-					if a["expires_at"] == expiresAt {
-						return fmt.Errorf("expires_at is still %s after a refresh inside the renewal window", expiresAt)
-					}
-					return nil
-				},
-			},
+			// Inside the renewal window: refresh renews (the guard is rewritten, the tags move).
+			renewedOnRefresh(fake, credAddr, &expiresAt),
 			{
 				// The role attaches another allowed policy: an in-place update.
 				Config: config(both, true),

@@ -1,31 +1,15 @@
 package provider_test
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/go-plugin"
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
-
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/clock"
-	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/provider"
 )
 
 // Secret hygiene: a managed and an ephemeral credential go through create, renewal, refresh and destroy with
@@ -35,30 +19,19 @@ import (
 // log, anything the CLI printed (plan, apply, show, destroy), and the ephemeral ones not in the state file either.
 func TestAccCredential_secretsStayOutOfLogsOutputAndEphemeralState(t *testing.T) {
 	acctest.Reset(t)
-	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if cli == "" {
-		t.Skip("TF_ACC_TERRAFORM_PATH is not set")
-	}
+	cli := terraformCLI(t)
 	logs := t.TempDir()
 	if keep := os.Getenv("AWSDYNAMIC_KEEP_TEST_LOGS"); keep != "" {
 		logs = keep // for reading the logs after a failure
 	}
-	cliLog, providerLog := filepath.Join(logs, "cli.log"), filepath.Join(logs, "provider.log")
-	// The in-process provider's log sink reads these on every request (terraform-plugin-log's test sink).
-	t.Setenv("TF_LOG", "TRACE")
-	t.Setenv("TF_LOG_PATH", providerLog)
 
 	// The clock stands still during each run, so the ephemeral credential's RenewAt (expiry minus its 5m window)
 	// stays ten minutes ahead of Terraform's wall clock and Terraform never renews it: a renewal racing the close
 	// at the end of a run is TestAccCredential_ephemeralRenewRacingClose's subject, not this test's. Advancing the
 	// clock 45m before the refresh puts the managed credential (1h TTL, 20m window) inside its renewal window.
 	fake := clock.NewFake(time.Now())
-	// The SDK refuses a custom HTTP client when AWS_CA_BUNDLE is set (it cannot add the bundle to it); moto is http.
-	t.Setenv("AWS_CA_BUNDLE", "")
-	wire := newWireRecorder()
-	reattach := serveInProcess(t, provider.Options{Clock: fake, HTTPClient: wire})
-	w := newCLIWorkdir(t, cli, os.Getenv("TF_CLI_CONFIG_FILE"),
-		"TF_LOG=TRACE", "TF_LOG_PATH="+cliLog, "TF_REATTACH_PROVIDERS="+reattach)
+	w, wire, cliLog, providerLog := tracedWorkdir(t, cli, logs, fake)
+	// Parallel on purpose: this test's own configuration; only the HCL shape of a role with a credential is alike.
 	w.write("main.tf", requiredProviders+acctest.ProviderBlock("")+`
 resource "awsdynamic_role" "deploy" {
   name            = "deploy"
@@ -160,8 +133,7 @@ ephemeral "awsdynamic_credential" "run" {
 	}
 	found := 0
 	leaked := func(what, secret, where, text string) {
-		// Also with white space removed, in case a line was wrapped inside a value.
-		if strings.Contains(text, secret) || strings.Contains(strings.Join(strings.Fields(text), ""), secret) {
+		if containsSecret(text, secret) {
 			found++
 			t.Errorf("the %s appears in the %s", what, where)
 		}
@@ -183,185 +155,4 @@ ephemeral "awsdynamic_credential" "run" {
 	}
 	t.Logf("secrets checked: %d; places: %d and the state file (CLI log %d bytes, provider log %d bytes); secrets found: %d",
 		len(secrets), len(places), len(cliText), len(providerText), found)
-}
-
-func readFileString(t *testing.T, path string) string {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-// serveInProcess serves the provider from this process the way terraform-plugin-testing does (go-plugin's debug
-// mode) and returns the TF_REATTACH_PROVIDERS value with which a CLI uses it. Stopped at cleanup.
-func serveInProcess(t *testing.T, o provider.Options) string {
-	t.Helper()
-	host := os.Getenv("TF_ACC_PROVIDER_HOST")
-	if host == "" {
-		host = "registry.terraform.io"
-	}
-	addr := host + "/awsdynamic/awsdynamic"
-	ctx, cancel := context.WithCancel(context.Background())
-	configCh := make(chan *plugin.ReattachConfig, 1)
-	closeCh := make(chan struct{})
-	served := make(chan error, 1)
-	go func() {
-		served <- tf6server.Serve(addr, providerserver.NewProtocol6(provider.NewWithOptions("test", acctest.AWSTimeFollowsClock(o))()),
-			tf6server.WithDebug(ctx, configCh, closeCh),
-			tf6server.WithGoPluginLogger(hclog.NewNullLogger()),
-			tf6server.WithLoggingSink(t))
-	}()
-	var rc *plugin.ReattachConfig
-	select {
-	case rc = <-configCh:
-	case err := <-served:
-		cancel()
-		t.Fatalf("serving the provider: %v", err)
-	case <-time.After(30 * time.Second):
-		cancel()
-		t.Fatal("the provider server did not start within 30s")
-	}
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-closeCh:
-		case <-time.After(10 * time.Second):
-			t.Error("the in-process provider server did not stop")
-		}
-	})
-	b, err := json.Marshal(map[string]any{addr: map[string]any{
-		"Protocol":        string(rc.Protocol),
-		"ProtocolVersion": rc.ProtocolVersion,
-		"Pid":             rc.Pid,
-		"Test":            rc.Test,
-		"Addr":            map[string]string{"Network": rc.Addr.Network(), "String": rc.Addr.String()},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-// wireRecorder is the provider's HTTP client in the secrets test: it reads every AWS answer, so the test knows
-// each secret access key and session token AWS handed out, whichever credential it went to.
-type wireRecorder struct {
-	next aws.HTTPClient
-
-	mu    sync.Mutex
-	calls []wireCall
-}
-
-type wireCall struct {
-	action, user string
-	keyID        string // AccessKeyId in the answer
-	secret       string // SecretAccessKey in the answer
-	token        string // SessionToken in the answer
-}
-
-func newWireRecorder() *wireRecorder { return &wireRecorder{next: awshttp.NewBuildableClient()} }
-
-var (
-	keyIDElement  = regexp.MustCompile(`<AccessKeyId>([^<]+)</AccessKeyId>`)
-	secretElement = regexp.MustCompile(`<SecretAccessKey>([^<]+)</SecretAccessKey>`)
-	tokenElement  = regexp.MustCompile(`<SessionToken>([^<]+)</SessionToken>`)
-)
-
-func (r *wireRecorder) Do(req *http.Request) (*http.Response, error) {
-	var form url.Values
-	if req.Body != nil {
-		b, err := io.ReadAll(req.Body)
-		_ = req.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		req.Body = io.NopCloser(bytes.NewReader(b))
-		form, _ = url.ParseQuery(string(b))
-	}
-	resp, err := r.next.Do(req)
-	if err != nil || resp.Body == nil {
-		return resp, err
-	}
-	b, err := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(b))
-	if err != nil {
-		return resp, err
-	}
-	c := wireCall{action: form.Get("Action"), user: form.Get("UserName")}
-	if m := secretElement.FindSubmatch(b); m != nil {
-		c.secret = string(m[1])
-		if m := keyIDElement.FindSubmatch(b); m != nil {
-			c.keyID = string(m[1])
-		}
-	}
-	if m := tokenElement.FindSubmatch(b); m != nil {
-		c.token = string(m[1])
-	}
-	r.mu.Lock()
-	r.calls = append(r.calls, c)
-	r.mu.Unlock()
-	return resp, nil
-}
-
-// count is how many calls of action went to users whose name contains user ("" for any).
-func (r *wireRecorder) count(action, user string) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := 0
-	for _, c := range r.calls {
-		if c.action == action && strings.Contains(c.user, user) {
-			n++
-		}
-	}
-	return n
-}
-
-// secretsOf lists the secret access keys issued to users whose name contains user.
-func (r *wireRecorder) secretsOf(user string) []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []string
-	for _, c := range r.calls {
-		if c.secret != "" && strings.Contains(c.user, user) {
-			out = append(out, c.secret)
-		}
-	}
-	return out
-}
-
-// keyIDOf is the access key ID last issued to a user whose name contains user.
-func (r *wireRecorder) keyIDOf(user string) string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	id := ""
-	for _, c := range r.calls {
-		if c.keyID != "" && strings.Contains(c.user, user) {
-			id = c.keyID
-		}
-	}
-	return id
-}
-
-func (r *wireRecorder) tokens() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []string
-	for _, c := range r.calls {
-		if c.token != "" {
-			out = append(out, c.token)
-		}
-	}
-	return out
-}
-
-func (r *wireRecorder) actions() map[string]int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := map[string]int{}
-	for _, c := range r.calls {
-		out[c.action]++
-	}
-	return out
 }

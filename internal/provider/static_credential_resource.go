@@ -22,6 +22,8 @@ import (
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/lease"
 )
 
+// Parallel on purpose: each framework type states its own struct, constructor and compiler-checked interfaces.
+
 // staticCredentialResource is Vault's static role and static-creds in one: an access key on an IAM user that exists
 // already, rotated every rotation_period. The time provider's time_rotating pattern: once rotation is due, the plan
 // shows the key as unknown and Update rotates it in place.

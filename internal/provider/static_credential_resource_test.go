@@ -28,48 +28,6 @@ import (
 
 const staticAddr = "awsdynamic_static_credential.smtp"
 
-// existingUser arranges, with the SDK, a user the provider did not create: an inline policy and nkeys keys of its
-// own, created a second apart so that IAM's CreateDate orders them. It returns the keys, oldest first.
-func existingUser(t *testing.T, name string, nkeys int) []string {
-	t.Helper()
-	ctx := context.Background()
-	c := acctest.IAM()
-	if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String("own"),
-		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ses:SendRawEmail","Resource":"*"}]}`)}); err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for n := 0; n < nkeys; n++ {
-		if n > 0 {
-			// moto stamps CreateDate with the real clock at one-second resolution; the two-key rule orders by it.
-			now := time.Now()
-			time.Sleep(now.Truncate(time.Second).Add(time.Second + 10*time.Millisecond).Sub(now))
-		}
-		out, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, aws.ToString(out.AccessKey.AccessKeyId))
-	}
-	return ids
-}
-
-func keysOfUser(name string) ([]string, error) {
-	out, err := acctest.IAM().ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: aws.String(name)})
-	if err != nil {
-		return nil, err
-	}
-	var ids []string
-	for _, k := range out.AccessKeyMetadata {
-		ids = append(ids, aws.ToString(k.AccessKeyId))
-	}
-	sort.Strings(ids)
-	return ids, nil
-}
-
 // checkUserKeys checks that user holds exactly its own keys plus, when addr is set, the key in addr's state, and
 // that its own policy is still there.
 func checkUserKeys(user string, own []string, addr string) resource.TestCheckFunc {
@@ -443,7 +401,7 @@ resource "awsdynamic_static_credential" "smtp" {
 					proxy.Add(faultproxy.Rule{Action: "GetCallerIdentity", Kind: faultproxy.Error, Fault: faultproxy.AccessDenied})
 				},
 				Config:      config,
-				ExpectError: regexp.MustCompile(`(?s)Static Credential Not Rotated.*` + phrase("the new key was deleted and the previous key still works")),
+				ExpectError: regexp.MustCompile(`(?s)Static Credential Not Rotated.*` + words("the new key was deleted and the previous key still works")),
 			},
 			{
 				PreConfig: func() {

@@ -1,15 +1,12 @@
 package provider_test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/clock"
-	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/provider"
 )
 
 // Secret hygiene of awsdynamic_static_credential, as TestAccCredential_secretsStayOutOfLogsOutputAndEphemeralState
@@ -18,20 +15,10 @@ import (
 // CLI's log, the provider's log or anything the CLI printed.
 func TestAccStaticCredential_secretsStayOutOfLogsAndOutput(t *testing.T) {
 	acctest.Reset(t)
-	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if cli == "" {
-		t.Skip("TF_ACC_TERRAFORM_PATH is not set")
-	}
+	cli := terraformCLI(t)
 	own := existingUser(t, "static-secrets", 1)
-	logs := t.TempDir()
-	cliLog, providerLog := filepath.Join(logs, "cli.log"), filepath.Join(logs, "provider.log")
-	t.Setenv("TF_LOG", "TRACE")
-	t.Setenv("TF_LOG_PATH", providerLog)
-	t.Setenv("AWS_CA_BUNDLE", "")
 	fake := clock.NewFake(time.Now())
-	wire := newWireRecorder()
-	reattach := serveInProcess(t, provider.Options{Clock: fake, HTTPClient: wire})
-	w := newCLIWorkdir(t, cli, os.Getenv("TF_CLI_CONFIG_FILE"), "TF_LOG=TRACE", "TF_LOG_PATH="+cliLog, "TF_REATTACH_PROVIDERS="+reattach)
+	w, wire, cliLog, providerLog := tracedWorkdir(t, cli, t.TempDir(), fake)
 	w.write("main.tf", requiredProviders+acctest.ProviderBlock("")+`
 resource "awsdynamic_static_credential" "smtp" {
   username        = "static-secrets"
@@ -74,7 +61,7 @@ resource "awsdynamic_static_credential" "smtp" {
 	places := map[string]string{"CLI log": cliText, "provider log": providerText, "CLI output": strings.Join(printed, "\n")}
 	for n, secret := range append(secrets, acctest.RootSecretKey) {
 		for where, text := range places {
-			if strings.Contains(text, secret) || strings.Contains(strings.Join(strings.Fields(text), ""), secret) {
+			if containsSecret(text, secret) {
 				t.Errorf("secret #%d appears in the %s", n+1, where)
 			}
 		}

@@ -8,7 +8,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
-	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/provider"
 )
 
@@ -24,15 +23,8 @@ func tagsValue(tags map[string]string) tftypes.Value {
 // case, fail when the configuration is validated: before the provider is configured, so before any AWS call.
 func TestProvider_defaultTagsCheckedAtValidate(t *testing.T) {
 	ctx := context.Background()
-	srv, err := acctest.Factories(provider.Options{})["awsdynamic"]()
-	if err != nil {
-		t.Fatal(err)
-	}
-	schemas, err := srv.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	typ := schemas.Provider.ValueType().(tftypes.Object)
+	srv, schemas := protoServer(t, provider.Options{})
+	typ := schemas.Provider.ValueType()
 	tests := []struct {
 		tags map[string]string
 		want string // "" means valid
@@ -43,16 +35,8 @@ func TestProvider_defaultTagsCheckedAtValidate(t *testing.T) {
 		{map[string]string{"Team": "a", "team": "b"}, `"Team" and "team" differ only in case`},
 	}
 	for _, tt := range tests {
-		vals := map[string]tftypes.Value{}
-		for name, at := range typ.AttributeTypes {
-			vals[name] = tftypes.NewValue(at, nil)
-		}
-		vals["default_tags"] = tagsValue(tt.tags)
-		cfg, err := tfprotov6.NewDynamicValue(typ, tftypes.NewValue(typ, vals))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp, err := srv.ValidateProviderConfig(ctx, &tfprotov6.ValidateProviderConfigRequest{Config: &cfg})
+		cfg := protoValue(t, typ, map[string]any{"default_tags": tagsValue(tt.tags)})
+		resp, err := srv.ValidateProviderConfig(ctx, &tfprotov6.ValidateProviderConfigRequest{Config: cfg})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,7 +3,6 @@ package provider_test
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 
@@ -94,42 +93,41 @@ func TestRole_warnsAboutAccessThatOutlivesTheCredential(t *testing.T) {
 // Both credential resources warn at plan on role.<attribute> when their role grants what outlives them.
 func TestCredential_warnsAtPlanOnTheRolesAttribute(t *testing.T) {
 	ctx := context.Background()
-	srv, err := acctest.Factories(provider.Options{})["awsdynamic"]()
-	if err != nil {
-		t.Fatal(err)
-	}
-	schemas, err := srv.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, schemas := protoServer(t, provider.Options{})
 	args := map[string]any{"role": map[string]any{"name": "deploy", "credential_type": "iam_user", "policy_arns": []string{adminPolicy}}}
 	harmless := map[string]any{"role": map[string]any{"name": "deploy", "credential_type": "iam_user", "policy_arns": []string{readOnly}}}
 
-	managed := schemas.ResourceSchemas["awsdynamic_credential"].ValueType()
-	for _, c := range []struct {
-		args map[string]any
-		want int
-	}{{args, 1}, {harmless, 0}} {
-		resp, err := srv.ValidateResourceConfig(ctx, &tfprotov6.ValidateResourceConfigRequest{TypeName: "awsdynamic_credential", Config: stsProtoValue(t, managed, c.args)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := warningsOn(resp.Diagnostics, outlives, "role.policy_arns"); len(got) != c.want || len(resp.Diagnostics) != c.want {
-			t.Errorf("managed credential: want %d warning(s) on role.policy_arns, got %s", c.want, fmtDiags(resp.Diagnostics))
-		}
-	}
-
-	ephemeral := schemas.EphemeralResourceSchemas["awsdynamic_credential"].ValueType()
-	for _, c := range []struct {
-		args map[string]any
-		want int
-	}{{args, 1}, {harmless, 0}} {
-		resp, err := srv.ValidateEphemeralResourceConfig(ctx, &tfprotov6.ValidateEphemeralResourceConfigRequest{TypeName: "awsdynamic_credential", Config: stsProtoValue(t, ephemeral, c.args)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := warningsOn(resp.Diagnostics, outlives, "role.policy_arns"); len(got) != c.want || len(resp.Diagnostics) != c.want {
-			t.Errorf("ephemeral credential: want %d warning(s) on role.policy_arns, got %s", c.want, fmtDiags(resp.Diagnostics))
+	for _, kind := range []struct {
+		name     string
+		typ      tftypes.Type
+		validate func(*tfprotov6.DynamicValue) ([]*tfprotov6.Diagnostic, error)
+	}{
+		{"managed credential", schemas.ResourceSchemas["awsdynamic_credential"].ValueType(), func(cfg *tfprotov6.DynamicValue) ([]*tfprotov6.Diagnostic, error) {
+			resp, err := srv.ValidateResourceConfig(ctx, &tfprotov6.ValidateResourceConfigRequest{TypeName: "awsdynamic_credential", Config: cfg})
+			if err != nil {
+				return nil, err
+			}
+			return resp.Diagnostics, nil
+		}},
+		{"ephemeral credential", schemas.EphemeralResourceSchemas["awsdynamic_credential"].ValueType(), func(cfg *tfprotov6.DynamicValue) ([]*tfprotov6.Diagnostic, error) {
+			resp, err := srv.ValidateEphemeralResourceConfig(ctx, &tfprotov6.ValidateEphemeralResourceConfigRequest{TypeName: "awsdynamic_credential", Config: cfg})
+			if err != nil {
+				return nil, err
+			}
+			return resp.Diagnostics, nil
+		}},
+	} {
+		for _, c := range []struct {
+			args map[string]any
+			want int
+		}{{args, 1}, {harmless, 0}} {
+			ds, err := kind.validate(protoValue(t, kind.typ, c.args))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := warningsOn(ds, outlives, "role.policy_arns"); len(got) != c.want || len(ds) != c.want {
+				t.Errorf("%s: want %d warning(s) on role.policy_arns, got %s", kind.name, c.want, fmtDiags(ds))
+			}
 		}
 	}
 }
@@ -139,10 +137,7 @@ func TestCredential_warnsAtPlanOnTheRolesAttribute(t *testing.T) {
 // credentials are issued all the same, and destroy leaves no user.
 func TestAccCredential_warnsAboutCustomerManagedPoliciesAtApply(t *testing.T) {
 	acctest.Reset(t)
-	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if cli == "" {
-		t.Skip("TF_ACC_TERRAFORM_PATH is not set")
-	}
+	cli := terraformCLI(t)
 	out, err := acctest.IAM().CreatePolicy(context.Background(), &iam.CreatePolicyInput{
 		PolicyName:     aws.String("ci-user-admin"),
 		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:CreateUser","iam:CreateAccessKey"],"Resource":"*"}]}`),
@@ -151,7 +146,8 @@ func TestAccCredential_warnsAboutCustomerManagedPoliciesAtApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	custom := aws.ToString(out.Policy.Arn)
-	w := newCLIWorkdir(t, cli, os.Getenv("TF_CLI_CONFIG_FILE"), "TF_REATTACH_PROVIDERS="+serveInProcess(t, provider.Options{}))
+	w := inProcessWorkdir(t, cli, provider.Options{})
+	// Parallel on purpose: this test's own configuration; only the HCL shape of a role with a credential is alike.
 	w.write("main.tf", requiredProviders+acctest.ProviderBlock("")+`
 resource "awsdynamic_role" "admin" {
   name            = "admin"

@@ -22,17 +22,7 @@ import (
 // delete anything from it. Before the lease recorded its user ID, destroy revoked whatever user had the name.
 func TestAccCredential_foreignUserOfTheSameNameIsLeftAlone(t *testing.T) {
 	acctest.Reset(t)
-	config := acctest.ProviderBlock(`  username_template = "fixed-{{ .RoleName }}"`) + `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-  policy_arns     = ["` + readOnly + `"]
-}
-
-resource "awsdynamic_credential" "ci" {
-  role = awsdynamic_role.deploy
-}
-`
+	config := deployConfig(`  username_template = "fixed-{{ .RoleName }}"`, readOnlyPolicy, "")
 	const name = "fixed-deploy"
 	var theirKey string
 	resource.Test(t, resource.TestCase{

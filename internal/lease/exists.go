@@ -161,18 +161,20 @@ func (a *addedCredentials) reads(ctx context.Context, i *Issuer, l *Lease) []fun
 			}
 			return nil
 		},
-		func() error {
-			_, err := i.iam.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String(l.UserName)})
-			switch {
-			case IsNoSuchEntity(err):
-				return nil
-			case err != nil:
-				return fmt.Errorf("reading the login profile of IAM user %q: %w", l.UserName, awsError(err))
-			}
-			a.console = true
-			return nil
-		},
+		func() (err error) { a.console, err = i.hasLoginProfile(ctx, l.UserName); return err },
 	}
+}
+
+// hasLoginProfile reports whether the user has a console password.
+func (i *Issuer) hasLoginProfile(ctx context.Context, user string) (bool, error) {
+	_, err := i.iam.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String(user)})
+	switch {
+	case IsNoSuchEntity(err):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("reading the login profile of IAM user %q: %w", user, awsError(err))
+	}
+	return true, nil
 }
 
 // besides names, in words, what was read beyond the lease's key.

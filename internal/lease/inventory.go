@@ -128,17 +128,7 @@ func (i *Issuer) inventoryUser(ctx context.Context, u iamUser, o InventoryOption
 	var console bool
 	err = concurrently(
 		func() (err error) { keys, err = i.keyUses(ctx, u.name); return err },
-		func() error {
-			_, err := i.iam.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String(u.name)})
-			switch {
-			case IsNoSuchEntity(err):
-				return nil
-			case err != nil:
-				return fmt.Errorf("reading the login profile of IAM user %q: %w", u.name, awsError(err))
-			}
-			console = true
-			return nil
-		},
+		func() (err error) { console, err = i.hasLoginProfile(ctx, u.name); return err },
 	)
 	if err != nil {
 		return LeaseInfo{}, false, err

@@ -632,55 +632,42 @@ func (r *wireRecorder) count(action, user string) int {
 	return n
 }
 
-// secretsOf lists the secret access keys issued to users whose name contains user ("" for all).
-func (r *wireRecorder) secretsOf(user string) []string {
+// pick returns field of every recorded call for which it is not empty, in order, among the calls to users whose
+// name contains user ("" for all).
+func (r *wireRecorder) pick(user string, field func(wireCall) string) []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []string
 	for _, c := range r.calls {
-		if c.secret != "" && strings.Contains(c.user, user) {
-			out = append(out, c.secret)
+		if v := field(c); v != "" && strings.Contains(c.user, user) {
+			out = append(out, v)
 		}
 	}
 	return out
+}
+
+// secretsOf lists the secret access keys issued to users whose name contains user ("" for all).
+func (r *wireRecorder) secretsOf(user string) []string {
+	return r.pick(user, func(c wireCall) string { return c.secret })
 }
 
 // keyIDs lists every access key ID handed out with a secret.
 func (r *wireRecorder) keyIDs() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []string
-	for _, c := range r.calls {
-		if c.keyID != "" {
-			out = append(out, c.keyID)
-		}
-	}
-	return out
+	return r.pick("", func(c wireCall) string { return c.keyID })
 }
 
 // keyIDOf is the access key ID last issued to a user whose name contains user.
 func (r *wireRecorder) keyIDOf(user string) string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	id := ""
-	for _, c := range r.calls {
-		if c.keyID != "" && strings.Contains(c.user, user) {
-			id = c.keyID
-		}
+	ids := r.pick(user, func(c wireCall) string { return c.keyID })
+	if len(ids) == 0 {
+		return ""
 	}
-	return id
+	return ids[len(ids)-1]
 }
 
+// tokens lists every session token handed out.
 func (r *wireRecorder) tokens() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []string
-	for _, c := range r.calls {
-		if c.token != "" {
-			out = append(out, c.token)
-		}
-	}
-	return out
+	return r.pick("", func(c wireCall) string { return c.token })
 }
 
 func (r *wireRecorder) actions() map[string]int {

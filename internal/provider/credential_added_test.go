@@ -37,9 +37,10 @@ func addCredentials(t *testing.T, user string) string {
 // was added. Moto's DeleteUser succeeds with keys and a login profile left on the user (see
 // internal/acctest/moto/README.md), so the deletes themselves are checked in moto's recording, not only the user's
 // absence.
+// Parallel on purpose: the same two-step harness as the other out-of-band tests, with another change and answer.
 func TestAccCredential_refreshReplacesAUserGivenAnotherCredential(t *testing.T) {
 	acctest.Reset(t)
-	config := acctest.ProviderBlock("") + roleAndCredential
+	config := deployConfig("", readOnlyPolicy, "")
 	got := attrCapture{}
 	var added string
 	resource.Test(t, resource.TestCase{
@@ -85,9 +86,10 @@ func TestAccCredential_refreshReplacesAUserGivenAnotherCredential(t *testing.T) 
 
 // With check_added_credentials = false a refresh makes its two calls only; a credential added while the guard is
 // intact is left to `leases` and to the revoke at destroy, and the plan stays empty.
+// Parallel on purpose: the same two-step harness as the other out-of-band tests, with another change and answer.
 func TestAccCredential_checkAddedCredentialsOff(t *testing.T) {
 	acctest.Reset(t)
-	config := acctest.ProviderBlock("  check_added_credentials = false") + roleAndCredential
+	config := deployConfig("  check_added_credentials = false", readOnlyPolicy, "")
 	got := attrCapture{}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.Factories(provider.Options{}),
@@ -105,15 +107,3 @@ func TestAccCredential_checkAddedCredentialsOff(t *testing.T) {
 		},
 	})
 }
-
-const roleAndCredential = `
-resource "awsdynamic_role" "deploy" {
-  name            = "deploy"
-  credential_type = "iam_user"
-  policy_arns     = ["` + readOnly + `"]
-}
-
-resource "awsdynamic_credential" "ci" {
-  role = awsdynamic_role.deploy
-}
-`

@@ -558,6 +558,8 @@ func TestAccCredential_destroyAfterOutOfBandAdditions(t *testing.T) {
 		Steps: []resource.TestStep{{
 			Config: deployConfig("", readOnlyPolicy, ""),
 			Check:  addExtras,
+			// The refresh after the additions plans a replacement (check_added_credentials); destroy comes first.
+			ExpectNonEmptyPlan: true,
 		}},
 	})
 }

@@ -68,6 +68,8 @@ var (
 	_ provider.ProviderWithEphemeralResources = (*awsdynamicProvider)(nil)
 )
 
+// Parallel on purpose: providerModel and the block models below are each the framework's reading of one block, a
+// tagged field per attribute.
 type providerModel struct {
 	AccessKey                 types.String      `tfsdk:"access_key"`
 	SecretKey                 types.String      `tfsdk:"secret_key"`
@@ -98,6 +100,8 @@ type endpointsModel struct {
 	STS types.String `tfsdk:"sts"`
 }
 
+// Parallel on purpose: the framework reads each block into a struct of its own, field by tagged field, like
+// providerModel above.
 type assumeRoleModel struct {
 	RoleARN     types.String `tfsdk:"role_arn"`
 	SessionName types.String `tfsdk:"session_name"`

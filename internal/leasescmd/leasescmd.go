@@ -6,7 +6,6 @@ package leasescmd
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -25,22 +24,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, local clock.Clock) int {
-	fs := flag.NewFlagSet("leases", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cmdaws.NewFlagSet("leases", "[--path /awsdynamic/] [--role NAME] [--json]", stderr)
 	path := fs.String("path", lease.DefaultUserPath, "IAM path prefix of the users to list")
 	role := fs.String("role", "", "list only the leases of this role")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	aws := cmdaws.Register(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: terraform-provider-awsdynamic leases [--path /awsdynamic/] [--role NAME] [--json] "+cmdaws.Usage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "leases: unexpected argument %q\n", fs.Arg(0))
-		fs.Usage()
+	if !cmdaws.Parse(fs, args, stderr) {
 		return 2
 	}
 	if err := lease.ValidateLeasePath(*path); err != nil {

@@ -57,24 +57,15 @@ func BenchmarkIssue(b *testing.B) {
 	for _, n := range benchARNCounts {
 		b.Run(fmt.Sprintf("arns=%d", n), func(b *testing.B) {
 			e := newBenchEnv(b, n, true)
-			var m benchMetrics
-			for range b.N {
-				b.StopTimer()
-				e.resetProxy()
-				b.StartTimer()
-				l, _, err := e.measured.Issue(e.op(), e.role, Request{WaitForPropagation: true})
-				returned := time.Now()
-				b.StopTimer()
-				if err != nil {
-					b.Fatal(err)
-				}
-				m.add(e.settledCalls(), returned, e.newConns.Load())
+			var l *Lease
+			e.loop(nil, func(ctx context.Context) (err error) {
+				l, _, err = e.measured.Issue(ctx, e.role, Request{WaitForPropagation: true})
+				return err
+			}, func() {
 				if err := e.direct.Revoke(e.ctx, l); err != nil {
 					b.Fatal(err)
 				}
-				b.StartTimer()
-			}
-			m.report(b, true)
+			}, true)
 		})
 	}
 }
@@ -94,25 +85,13 @@ func BenchmarkRevokeMoto500(b *testing.B) {
 
 func benchRevoke(b *testing.B, arns int, answerUnimplemented bool) {
 	e := newBenchEnv(b, arns, answerUnimplemented)
-	var m benchMetrics
-	for range b.N {
-		b.StopTimer()
-		l, _, err := e.direct.Issue(e.ctx, e.role, Request{})
-		if err != nil {
+	var l *Lease
+	e.loop(func() {
+		var err error
+		if l, _, err = e.direct.Issue(e.ctx, e.role, Request{}); err != nil {
 			b.Fatal(err)
 		}
-		e.resetProxy()
-		b.StartTimer()
-		err = e.measured.Revoke(e.op(), l)
-		returned := time.Now()
-		b.StopTimer()
-		if err != nil {
-			b.Fatal(err)
-		}
-		m.add(e.settledCalls(), returned, e.newConns.Load())
-		b.StartTimer()
-	}
-	m.report(b, false)
+	}, func(ctx context.Context) error { return e.measured.Revoke(ctx, l) }, nil, false)
 }
 
 // BenchmarkRenew moves one lease's expiry by a second per iteration (the fake clock moves), so every renewal
@@ -124,23 +103,8 @@ func BenchmarkRenew(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = e.direct.Revoke(context.Background(), l) })
-	var m benchMetrics
 	b.ResetTimer()
-	for range b.N {
-		b.StopTimer()
-		e.clock.Advance(time.Second)
-		e.resetProxy()
-		b.StartTimer()
-		err := e.measured.Renew(e.op(), l, 0)
-		returned := time.Now()
-		b.StopTimer()
-		if err != nil {
-			b.Fatal(err)
-		}
-		m.add(e.settledCalls(), returned, e.newConns.Load())
-		b.StartTimer()
-	}
-	m.report(b, false)
+	e.loop(func() { e.clock.Advance(time.Second) }, func(ctx context.Context) error { return e.measured.Renew(ctx, l, 0) }, nil, false)
 }
 
 // BenchmarkRefresh is what a refresh of an iam_user credential asks AWS: Presence (the user, the key's last use and
@@ -152,22 +116,13 @@ func BenchmarkRefresh(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = e.direct.Revoke(context.Background(), l) })
-	var m benchMetrics
 	b.ResetTimer()
-	for range b.N {
-		b.StopTimer()
-		e.resetProxy()
-		b.StartTimer()
-		p, err := e.measured.Presence(e.op(), l)
-		returned := time.Now()
-		b.StopTimer()
-		if err != nil || !p.Key || p.GuardProblem != "" {
-			b.Fatalf("Presence = %+v, %v", p, err)
+	e.loop(nil, func(ctx context.Context) error {
+		if p, err := e.measured.Presence(ctx, l); err != nil || !p.Key || p.GuardProblem != "" {
+			return fmt.Errorf("Presence = %+v, %v", p, err)
 		}
-		m.add(e.settledCalls(), returned, e.newConns.Load())
-		b.StartTimer()
-	}
-	m.report(b, false)
+		return nil
+	}, nil, false)
 }
 
 // benchEnv is one benchmark's view of the package's moto server (TestMain's): emptied, holding the role's policies,
@@ -258,6 +213,35 @@ func newBenchEnv(b *testing.B, arns int, answerUnimplemented bool) *benchEnv {
 	}
 	b.ResetTimer()
 	return e
+}
+
+// loop is the measuring loop of every benchmark here. For each of b.N iterations, with the timer stopped, arrange
+// runs (when not nil) and the proxy forgets its calls; the timer runs only while operation does, on a fresh e.op();
+// then, stopped again, an error from operation fails the benchmark, the proxy's calls are added up, and cleanUp runs
+// (when not nil). The figures are reported at the end, the propagation check's with propagation.
+func (e *benchEnv) loop(arrange func(), operation func(context.Context) error, cleanUp func(), propagation bool) {
+	b := e.b
+	var m benchMetrics
+	for range b.N {
+		b.StopTimer()
+		if arrange != nil {
+			arrange()
+		}
+		e.resetProxy()
+		b.StartTimer()
+		err := operation(e.op())
+		returned := time.Now()
+		b.StopTimer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		m.add(e.settledCalls(), returned, e.newConns.Load())
+		if cleanUp != nil {
+			cleanUp()
+		}
+		b.StartTimer()
+	}
+	m.report(b, propagation)
 }
 
 // resetProxy forgets the calls so far; Reset also drops the latency, which is put back.

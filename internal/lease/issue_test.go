@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/moto"
@@ -225,6 +226,12 @@ func TestIssue_KeyAuthenticates(t *testing.T) {
 }
 
 // failingIAM is the real client with chosen calls replaced: the faults moto cannot be asked for.
+// failing returns a failingIAM on moto, failing nothing until the test sets its functions, and an Issuer using it.
+func (e *motoEnv) failing() (*failingIAM, *Issuer) {
+	f := &failingIAM{Client: e.iam}
+	return f, e.issuer(func(o *Options) { o.IAM = f })
+}
+
 type failingIAM struct {
 	*iam.Client
 	createUser       func(context.Context, *iam.CreateUserInput) (*iam.CreateUserOutput, error)
@@ -302,11 +309,7 @@ func (e *motoEnv) groupMembers(group string) []string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	var names []string
-	for _, u := range out.Users {
-		names = append(names, aws.ToString(u.UserName))
-	}
-	return names
+	return fieldOf(out.Users, func(u types.User) *string { return u.UserName })
 }
 
 func TestIssue_RollsBackWhenAttachFails(t *testing.T) {
@@ -366,12 +369,12 @@ func TestIssue_RollsBackWhenDocumentRejected(t *testing.T) {
 func TestIssue_RollsBackWhenAccessKeyFails(t *testing.T) {
 	e := newMotoEnv(t)
 	role := e.fullRole("deploy")
-	f := &failingIAM{Client: e.iam}
+	f, i := e.failing()
 	f.createAccessKey = func(ctx context.Context, in *iam.CreateAccessKeyInput) (*iam.CreateAccessKeyOutput, error) {
 		return nil, sdkError("IAM", "CreateAccessKey", 409, "LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: 2")
 	}
 	e.record()
-	_, _, err := e.issuer(func(o *Options) { o.IAM = f }).Issue(e.ctx(), role, Request{})
+	_, _, err := i.Issue(e.ctx(), role, Request{})
 	reqs := e.recording()
 	e.assertRolledBack(err, reqs, "creating an access key for IAM user", "LimitExceeded")
 	c := actionCounts(reqs)
@@ -384,14 +387,14 @@ func TestIssue_RollbackSurvivesCanceledContext(t *testing.T) {
 	e := newMotoEnv(t)
 	role := e.fullRole("deploy")
 	ctx, cancel := context.WithCancel(e.ctx())
-	f := &failingIAM{Client: e.iam}
+	f, i := e.failing()
 	f.attachUserPolicy = func(actx context.Context, in *iam.AttachUserPolicyInput) (*iam.AttachUserPolicyOutput, error) {
 		cancel() // the user pressed Ctrl-C while the policies were being attached
 		<-actx.Done()
 		return nil, actx.Err()
 	}
 	e.record()
-	_, _, err := e.issuer(func(o *Options) { o.IAM = f }).Issue(ctx, role, Request{})
+	_, _, err := i.Issue(ctx, role, Request{})
 	reqs := e.recording()
 	e.assertRolledBack(err, reqs, "context canceled")
 	if !errors.Is(err, context.Canceled) {
@@ -403,11 +406,11 @@ func TestIssue_RollbackIncompleteSaysSo(t *testing.T) {
 	e := newMotoEnv(t)
 	role := e.fullRole("deploy")
 	role.PolicyARNs = append(role.PolicyARNs, "arn:aws:iam::123456789012:policy/does-not-exist")
-	f := &failingIAM{Client: e.iam}
+	f, i := e.failing()
 	f.deleteUser = func(context.Context, *iam.DeleteUserInput) (*iam.DeleteUserOutput, error) {
 		return nil, sdkError("IAM", "DeleteUser", 400, "Throttling", "Rate exceeded")
 	}
-	_, _, err := e.issuer(func(o *Options) { o.IAM = f }).Issue(e.ctx(), role, Request{})
+	_, _, err := i.Issue(e.ctx(), role, Request{})
 	if err == nil {
 		t.Fatal("Issue succeeded")
 	}
@@ -435,7 +438,7 @@ func TestIssue_RollbackIncompleteSaysSo(t *testing.T) {
 func TestIssue_RollsBackUserWhoseCreateAnswerWasLost(t *testing.T) {
 	e := newMotoEnv(t)
 	role := e.fullRole("deploy")
-	f := &failingIAM{Client: e.iam}
+	f, i := e.failing()
 	f.createUser = func(ctx context.Context, in *iam.CreateUserInput) (*iam.CreateUserOutput, error) {
 		if _, err := e.iam.CreateUser(ctx, in); err != nil {
 			return nil, err
@@ -443,7 +446,7 @@ func TestIssue_RollsBackUserWhoseCreateAnswerWasLost(t *testing.T) {
 		return nil, errors.New("read tcp: connection reset by peer")
 	}
 	e.record()
-	_, _, err := e.issuer(func(o *Options) { o.IAM = f }).Issue(e.ctx(), role, Request{})
+	_, _, err := i.Issue(e.ctx(), role, Request{})
 	reqs := e.recording()
 	e.assertRolledBack(err, reqs, "creating IAM user", "connection reset by peer")
 	if indexOf(reqs, "GetUser") < 0 {

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/moto"
@@ -195,6 +196,16 @@ func lastIndexOf(reqs []moto.Request, action string) int {
 	return -1
 }
 
+// issueDeploy issues a lease of fullRole("deploy") through i, and fails the test if it cannot.
+func (e *motoEnv) issueDeploy(i *Issuer) *Lease {
+	e.t.Helper()
+	l, _, err := i.Issue(e.ctx(), e.fullRole("deploy"), Request{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return l
+}
+
 // usersUnder lists the user names moto holds under path.
 func (e *motoEnv) usersUnder(path string) []string {
 	e.t.Helper()
@@ -202,11 +213,17 @@ func (e *motoEnv) usersUnder(path string) []string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	var names []string
-	for _, u := range out.Users {
-		names = append(names, aws.ToString(u.UserName))
+	return fieldOf(out.Users, func(u types.User) *string { return u.UserName })
+}
+
+// fieldOf lists one field of each item of an IAM listing (names, ARNs, key IDs), in the listing's order; nil for an
+// empty listing.
+func fieldOf[T any](items []T, field func(T) *string) []string {
+	var out []string
+	for _, it := range items {
+		out = append(out, aws.ToString(field(it)))
 	}
-	return names
+	return out
 }
 
 // decodedPolicy reads an inline policy back: IAM returns documents URL-encoded.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/moto"
@@ -29,9 +30,7 @@ func (e *motoEnv) userState(name string) userState {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	for _, p := range att.AttachedPolicies {
-		s.attached = append(s.attached, aws.ToString(p.PolicyArn))
-	}
+	s.attached = fieldOf(att.AttachedPolicies, func(p types.AttachedPolicy) *string { return p.PolicyArn })
 	in, err := e.iam.ListUserPolicies(ctx, &iam.ListUserPoliciesInput{UserName: user})
 	if err != nil {
 		e.t.Fatal(err)
@@ -41,16 +40,12 @@ func (e *motoEnv) userState(name string) userState {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	for _, g := range gr.Groups {
-		s.groups = append(s.groups, aws.ToString(g.GroupName))
-	}
+	s.groups = fieldOf(gr.Groups, func(g types.Group) *string { return g.GroupName })
 	keys, err := e.iam.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: user})
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	for _, k := range keys.AccessKeyMetadata {
-		s.keys = append(s.keys, aws.ToString(k.AccessKeyId))
-	}
+	s.keys = fieldOf(keys.AccessKeyMetadata, func(k types.AccessKeyMetadata) *string { return k.AccessKeyId })
 	tags, err := e.iam.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: user})
 	if err != nil {
 		e.t.Fatal(err)

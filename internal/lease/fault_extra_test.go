@@ -178,11 +178,7 @@ func TestFault_RevokeExtrasAtEveryCall(t *testing.T) {
 	cleanRole.IAMGroups = append(slices.Clone(role.IAMGroups), extraGroup) // assertClean checks both groups' members
 
 	clean := f.faultCase(t, cleanRole)
-	is := f.proxied(noRetries)
-	l, _, err := is.Issue(testCtx(t), clean, Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	is, l := f.proxiedLease(t, clean, noRetries)
 	f.extras(t, l.UserName)
 	f.px.Reset()
 	if err := is.Revoke(testCtx(t), l); err != nil {

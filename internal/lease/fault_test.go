@@ -300,6 +300,28 @@ func unremoved(reqs []moto.Request) []string {
 	return out
 }
 
+// proxiedLease issues a lease of role through the proxy, the SDK making maxAttempts attempts a call, and fails t if
+// it cannot: the lease a fault case then revokes, renews or updates.
+func (f *faultEnv) proxiedLease(t *testing.T, role Role, maxAttempts int) (*Issuer, *Lease) {
+	t.Helper()
+	is := f.proxied(maxAttempts)
+	l, _, err := is.Issue(testCtx(t), role, Request{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return is, l
+}
+
+// logExercised logs how many fault cases of each kind ran for op, how many in all, and the leaks found so far.
+func (f *faultEnv) logExercised(t *testing.T, op string, exercised map[string]int) {
+	t.Helper()
+	total := 0
+	for _, n := range exercised {
+		total += n
+	}
+	t.Logf("%s fault points exercised: %d %v, leaks found: %d", op, total, exercised, f.leaks)
+}
+
 func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
@@ -431,11 +453,7 @@ func TestFault_IssueAtEveryCall(t *testing.T) {
 			t.Errorf("%s: no case failed at these steps: %v", kind.name, missing)
 		}
 	}
-	total := 0
-	for _, n := range exercised {
-		total += n
-	}
-	t.Logf("issue fault points exercised: %d %v, leaks found: %d", total, exercised, f.leaks)
+	f.logExercised(t, "issue", exercised)
 }
 
 func missingSteps(steps map[string]map[string][]string, covered map[string]bool) []string {
@@ -649,11 +667,7 @@ func TestFault_RevokeAtEveryCall(t *testing.T) {
 	role := f.faultRole()
 
 	clean := f.faultCase(t, role)
-	is := f.proxied(noRetries)
-	l, _, err := is.Issue(testCtx(t), clean, Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	is, l := f.proxiedLease(t, clean, noRetries)
 	f.px.Reset()
 	if err := is.Revoke(testCtx(t), l); err != nil {
 		t.Fatal(err)
@@ -669,11 +683,7 @@ func TestFault_RevokeAtEveryCall(t *testing.T) {
 			exercised[kind.name]++
 		}
 	}
-	total := 0
-	for _, n := range exercised {
-		total += n
-	}
-	t.Logf("revoke fault points exercised: %d %v, leaks found: %d", total, exercised, f.leaks)
+	f.logExercised(t, "revoke", exercised)
 }
 
 // knownDeletes are the revoke calls that remove what the lease recorded: refused, the revoke cannot finish.
@@ -689,18 +699,14 @@ var knownDeletes = map[string]string{
 
 func (f *faultEnv) revokeFaultCase(t *testing.T, role Role, kind faultKind, p faultPoint) {
 	role = f.faultCase(t, role)
-	is := f.proxied(kind.attempts)
-	l, _, err := is.Issue(testCtx(t), role, Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	is, l := f.proxiedLease(t, role, kind.attempts)
 	before := *l
 	if f.extras != nil {
 		f.extras(t, l.UserName)
 	}
 	f.px.Reset()
 	f.px.Add(kind.rules(p)...)
-	err = is.Revoke(testCtx(t), l)
+	err := is.Revoke(testCtx(t), l)
 	fired := f.fired()
 	f.px.Reset()
 	if !fired {
@@ -781,11 +787,7 @@ func TestFault_RenewAtEveryCall(t *testing.T) {
 	role := f.faultRole()
 
 	clean := f.faultCase(t, role)
-	is := f.proxied(noRetries)
-	l, _, err := is.Issue(testCtx(t), clean, Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	is, l := f.proxiedLease(t, clean, noRetries)
 	f.px.Reset()
 	f.clock.Advance(30 * time.Minute)
 	if err := is.Renew(testCtx(t), l, 2*time.Hour); err != nil {
@@ -834,11 +836,7 @@ func TestFault_RenewAtEveryCall(t *testing.T) {
 		})
 	})
 	exercised[hold.name]++
-	total := 0
-	for _, n := range exercised {
-		total += n
-	}
-	t.Logf("renew fault points exercised: %d %v, leaks found: %d", total, exercised, f.leaks)
+	f.logExercised(t, "renew", exercised)
 }
 
 func (f *faultEnv) renewFaultCase(t *testing.T, role Role, kind faultKind, p faultPoint, renew func(context.Context, *Lease) error) {

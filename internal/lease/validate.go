@@ -135,7 +135,7 @@ func (r Role) Validate(o ValidateOptions) []Problem {
 		sort.Strings(attrs)
 		for _, a := range attrs {
 			if set[a] && !r.CredentialType.in(belongs[a]) {
-				add(a, false, "Attribute Does Not Apply", "%s has no meaning for credential_type %q; it applies to %s. Remove it, or change credential_type.", a, r.CredentialType, quoteList(belongs[a]))
+				add(a, false, "Attribute Does Not Apply", "%s has no meaning for credential_type %q; it applies to %s. Remove it, or change credential_type.", a, r.CredentialType, policy.QuoteList(belongs[a]))
 			}
 		}
 		hasPolicy := set["policy_arns"] || set["policy_document"] || set["iam_groups"]
@@ -328,7 +328,7 @@ func (r Role) ValidateRequest(req Request, unknown map[string]bool) []Problem {
 	set := map[string]bool{"role_arn": req.RoleARN != "", "role_session_name": req.RoleSessionName != "", "mfa_code": req.MFACode != ""}
 	for _, a := range []string{"mfa_code", "role_arn", "role_session_name"} {
 		if set[a] && known(a) && !kind.in(requestBelongs[a]) {
-			add(a, false, "Attribute Does Not Apply", "%s has no meaning for credential_type %q; it applies to %s. Remove it, or change the role's credential_type.", a, kind, quoteList(requestBelongs[a]))
+			add(a, false, "Attribute Does Not Apply", "%s has no meaning for credential_type %q; it applies to %s. Remove it, or change the role's credential_type.", a, kind, policy.QuoteList(requestBelongs[a]))
 		}
 	}
 
@@ -337,9 +337,9 @@ func (r Role) ValidateRequest(req Request, unknown map[string]bool) []Problem {
 		if known("role_arn", "role_arns") && len(r.RoleARNs) > 0 {
 			switch {
 			case set["role_arn"] && !slices.Contains(r.RoleARNs, req.RoleARN):
-				add("role_arn", false, "Role ARN Not Allowed", "role_arn %q is not one of the role's role_arns: %s. Use one of them, or add it to the role's role_arns.", req.RoleARN, quoteStrings(r.RoleARNs))
+				add("role_arn", false, "Role ARN Not Allowed", "role_arn %q is not one of the role's role_arns: %s. Use one of them, or add it to the role's role_arns.", req.RoleARN, policy.QuoteList(r.RoleARNs))
 			case !set["role_arn"] && len(unique(r.RoleARNs)) > 1:
-				add("role_arn", false, "Missing Role ARN", "The role has %d role_arns, so the credential must say which one to assume: set role_arn to one of %s.", len(unique(r.RoleARNs)), quoteStrings(r.RoleARNs))
+				add("role_arn", false, "Missing Role ARN", "The role has %d role_arns, so the credential must say which one to assume: set role_arn to one of %s.", len(unique(r.RoleARNs)), policy.QuoteList(r.RoleARNs))
 			}
 		}
 		if set["role_session_name"] && known("role_session_name") {
@@ -384,14 +384,6 @@ func (r Role) ValidateRequest(req Request, unknown map[string]bool) []Problem {
 	return ps
 }
 
-func quoteStrings(list []string) string {
-	q := make([]string, len(list))
-	for i, s := range list {
-		q[i] = fmt.Sprintf("%q", s)
-	}
-	return strings.Join(q, ", ")
-}
-
 func isHardwareSerial(s string) bool {
 	if len(s) < 9 || len(s) > 256 {
 		return false
@@ -415,14 +407,6 @@ func (k CredentialType) in(kinds []CredentialType) bool {
 	return false
 }
 
-func quoteList(kinds []CredentialType) string {
-	q := make([]string, len(kinds))
-	for i, k := range kinds {
-		q[i] = fmt.Sprintf("%q", k)
-	}
-	return strings.Join(q, ", ")
-}
-
-func quoteKinds() string { return quoteList(CredentialTypes) }
+func quoteKinds() string { return policy.QuoteList(CredentialTypes) }
 
 var sourceIdentityPattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)

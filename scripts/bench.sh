@@ -58,6 +58,19 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 say() { printf '==> %s\n' "$*" >&2; }
+# first_line OUT SED_SCRIPT PID TRIES NAME WHAT: polls OUT every 50 ms, at most TRIES times, until SED_SCRIPT prints
+# something from it, and prints that. Dies (the caller's $(...) then fails, and set -e ends the script) if process
+# PID exits first or the line never comes; NAME is the process and WHAT the line, for the message.
+first_line() {
+  local out=$1 script=$2 pid=$3 tries=$4 name=$5 what=$6 line
+  for _ in $(seq 1 "$tries"); do
+    line=$(sed -n "$script" "$out")
+    [[ -n $line ]] && { printf '%s\n' "$line"; return 0; }
+    kill -0 "$pid" 2>/dev/null || die "$name exited: $(cat "$out")"
+    sleep 0.05
+  done
+  die "$name did not print $what"
+}
 ms_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", (b - a) * 1000 }'; }
 
 # ---- the machine -----------------------------------------------------------------------------------------------
@@ -102,14 +115,7 @@ proxy_flags=(-target "$moto" -latency "$LATENCY")
 : >"$work/proxy.out"
 "$work/faultproxy" "${proxy_flags[@]}" >>"$work/proxy.out" 2>&1 &
 proxy_pid=$!
-proxy=
-for _ in $(seq 1 100); do
-  proxy=$(sed -n '1{/^http:/p}' "$work/proxy.out")
-  [[ -n $proxy ]] && break
-  kill -0 "$proxy_pid" 2>/dev/null || die "the proxy exited: $(cat "$work/proxy.out")"
-  sleep 0.05
-done
-[[ -n $proxy ]] || die "the proxy did not print its URL"
+proxy=$(first_line "$work/proxy.out" '1{/^http:/p}' "$proxy_pid" 100 "the proxy" "its URL")
 
 # ---- helpers in Python (the moto venv has boto3) ----------------------------------------------------------------
 cat >"$work/helper.py" <<'PY'
@@ -224,14 +230,7 @@ grep -q '"awsdynamic_credential"' "$work/schema.json" || die "the schema has no 
 : >"$work/provider.out"
 "$provider_bin" -debug >>"$work/provider.out" 2>&1 &
 provider_pid=$!
-reattach=
-for _ in $(seq 1 300); do
-  reattach=$(sed -n "s/.*TF_REATTACH_PROVIDERS='\(.*\)'.*/\1/p" "$work/provider.out")
-  [[ -n $reattach ]] && break
-  kill -0 "$provider_pid" 2>/dev/null || die "the provider exited: $(cat "$work/provider.out")"
-  sleep 0.05
-done
-[[ -n $reattach ]] || die "the provider did not print TF_REATTACH_PROVIDERS"
+reattach=$(first_line "$work/provider.out" "s/.*TF_REATTACH_PROVIDERS='\(.*\)'.*/\1/p" "$provider_pid" 300 "the provider" TF_REATTACH_PROVIDERS)
 # OpenTofu looks the provider up under its own registry's host.
 if [[ $cli_version == OpenTofu* ]]; then reattach=${reattach//registry.terraform.io/registry.opentofu.org}; fi
 export TF_REATTACH_PROVIDERS=$reattach TF_CLI_CONFIG_FILE=/dev/null

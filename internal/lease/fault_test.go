@@ -481,21 +481,11 @@ func (f *faultEnv) issueFaultCase(t *testing.T, role Role, kind faultKind, p fau
 	if !fired {
 		t.Fatalf("the fault at %s never fired: calls %v", p, calls)
 	}
+	if err == nil && kind.attempts == noRetries && p.action != "GetCallerIdentity" {
+		t.Errorf("Issue succeeded although %s failed", p)
+	}
 	var step string
-	if err == nil {
-		if kind.attempts == noRetries && p.action != "GetCallerIdentity" {
-			t.Errorf("Issue succeeded although %s failed", p)
-		}
-		f.assertLeaseIsAll(t, role, l, creds)
-		if err := is.Revoke(testCtx(t), l); err != nil {
-			t.Errorf("revoking the lease: %v", err)
-		}
-	} else {
-		t.Log(err)
-		var ie *IssueError
-		if !errors.As(err, &ie) {
-			t.Fatalf("err is %T, want *IssueError: %v", err, err)
-		}
+	if ie := f.issueOutcome(t, role, is, l, creds, err); ie != nil {
 		if p.action == "GetCallerIdentity" {
 			t.Errorf("a failed propagation check is retried, not fatal: %v", err)
 		}
@@ -513,6 +503,25 @@ func (f *faultEnv) issueFaultCase(t *testing.T, role Role, kind faultKind, p fau
 	return step
 }
 
+// issueOutcome checks an issue a fault hit. When it succeeded (err nil): the lease is all its user holds, and it is
+// revoked; nil is returned. When it failed: the error is logged and must be an *IssueError, which is returned.
+func (f *faultEnv) issueOutcome(t *testing.T, role Role, is *Issuer, l *Lease, creds Credentials, err error) *IssueError {
+	t.Helper()
+	if err == nil {
+		f.assertLeaseIsAll(t, role, l, creds)
+		if err := is.Revoke(testCtx(t), l); err != nil {
+			t.Errorf("revoking the lease: %v", err)
+		}
+		return nil
+	}
+	t.Log(err)
+	var ie *IssueError
+	if !errors.As(err, &ie) {
+		t.Fatalf("err is %T, want *IssueError: %v", err, err)
+	}
+	return ie
+}
+
 func containsAll(s string, parts []string) bool {
 	for _, p := range parts {
 		if !strings.Contains(s, p) {
@@ -525,7 +534,7 @@ func containsAll(s string, parts []string) bool {
 // assertLeaseIsAll checks that a successful issue left exactly what its lease records, all of the role.
 func (f *faultEnv) assertLeaseIsAll(t *testing.T, role Role, l *Lease, creds Credentials) {
 	t.Helper()
-	s := f.awsUser(t, l.UserName)
+	s := f.userState(t, l.UserName)
 	if creds.AccessKeyID != l.AccessKeyID || l.AccessKeyID == "" {
 		t.Errorf("credentials %s, lease %q: the lease does not name the key handed out", creds, l.AccessKeyID)
 	}
@@ -573,7 +582,7 @@ func (f *faultEnv) assertRolledBackOrSweepable(t *testing.T, role Role, is *Issu
 	for _, u := range out.Users {
 		name := aws.ToString(u.UserName)
 		left = append(left, name)
-		s := f.awsUser(t, name)
+		s := f.userState(t, name)
 		if s.tags[TagLeaseID] == "" || s.tags[TagRole] != role.Name {
 			f.leak(t, "left-over IAM user %s lacks the lease tags: %v", name, s.tags)
 		}
@@ -600,53 +609,6 @@ func (f *faultEnv) assertRolledBackOrSweepable(t *testing.T, role Role, is *Issu
 	if !sameSet(swept, left) {
 		f.leak(t, "the sweep removed %v, the failed issue left %v", swept, left)
 	}
-}
-
-// awsUser is what IAM holds on a user, read directly from moto.
-type awsUser struct {
-	keys, inline, attached, groups []string
-	tags                           map[string]string
-}
-
-func (f *faultEnv) awsUser(t *testing.T, user string) awsUser {
-	t.Helper()
-	ctx := testCtx(t)
-	name := aws.String(user)
-	s := awsUser{tags: map[string]string{}}
-	keys, err := f.iam.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range keys.AccessKeyMetadata {
-		s.keys = append(s.keys, aws.ToString(k.AccessKeyId))
-	}
-	inline, err := f.iam.ListUserPolicies(ctx, &iam.ListUserPoliciesInput{UserName: name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.inline = inline.PolicyNames
-	attached, err := f.iam.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range attached.AttachedPolicies {
-		s.attached = append(s.attached, aws.ToString(p.PolicyArn))
-	}
-	groups, err := f.iam.ListGroupsForUser(ctx, &iam.ListGroupsForUserInput{UserName: name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, g := range groups.Groups {
-		s.groups = append(s.groups, aws.ToString(g.GroupName))
-	}
-	tags, err := f.iam.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tg := range tags.Tags {
-		s.tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
-	}
-	return s
 }
 
 // readGuard reads the date the user's guard enforces, from AWS.
@@ -870,7 +832,7 @@ func (f *faultEnv) renewFaultCase(t *testing.T, role Role, kind faultKind, p fau
 	}
 
 	guard := f.readGuard(t, l.UserName)
-	tag, _ := time.Parse(time.RFC3339, f.awsUser(t, l.UserName).tags[TagExpiresAt])
+	tag, _ := time.Parse(time.RFC3339, f.userState(t, l.UserName).tags[TagExpiresAt])
 	t.Logf("err=%v; lease %s, guard %s, tag %s", err, l.ExpiresAt.Format(time.RFC3339), guard.Format(time.RFC3339), tag.Format(time.RFC3339))
 	if !guard.Equal(l.ExpiresAt) {
 		f.leak(t, "half-renewed: the lease expires %s, the guard in AWS enforces %s (Renew returned %v)", l.ExpiresAt, guard, err)
@@ -927,7 +889,7 @@ func TestFault_RenewSaysSoWhenTheGuardCannotBeReadBack(t *testing.T) {
 	if !l.ExpiresAt.Equal(before.ExpiresAt) {
 		t.Errorf("lease moved to %s", l.ExpiresAt)
 	}
-	if tag := f.awsUser(t, l.UserName).tags[TagExpiresAt]; tag != formatExpiry(want) {
+	if tag := f.userState(t, l.UserName).tags[TagExpiresAt]; tag != formatExpiry(want) {
 		t.Errorf("expiry tag %s, want the later date %s", tag, formatExpiry(want))
 	}
 	// The next renewal settles it.
@@ -968,7 +930,7 @@ func TestFault_IssueRefusedCreateUserLeavesNamesakeAlone(t *testing.T) {
 	}
 	t.Log(err)
 	mustContain(t, err.Error(), `creating IAM user "ci-deployer"`, "AccessDenied", "rollback complete")
-	s := f.awsUser(t, "ci-deployer") // fails the test if the user is gone
+	s := f.userState(t, "ci-deployer") // fails the test if the user is gone
 	if len(s.keys) != 1 {
 		t.Errorf("the namesake's access keys are %v, want its one key untouched", s.keys)
 	}

@@ -92,7 +92,7 @@ func TestRevoke_LeavesAForeignUserOfTheSameNameUntouched(t *testing.T) {
 					t.Errorf("revoke called %s on the foreign user: %v", r.Action, moto.Actions(e.recording()))
 				}
 			}
-			s := e.userState(l.UserName)
+			s := e.userState(t, l.UserName)
 			if !slices.Contains(s.keys, theirKey) || !slices.Contains(s.inline, "theirs") || len(s.attached) != 1 {
 				t.Errorf("the foreign user lost something: %+v", s)
 			}

@@ -16,39 +16,40 @@ import (
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/policy"
 )
 
-// userState is what an IAM user holds, read with the SDK.
+// userState is what an IAM user holds, read with the SDK straight from moto.
 type userState struct {
 	attached, inline, groups, keys []string
 	tags                           map[string]string
 }
 
-func (e *motoEnv) userState(name string) userState {
-	e.t.Helper()
-	ctx, user := e.ctx(), aws.String(name)
+// userState reads what IAM holds on user name, failing t (the test or fault case reading it) if it cannot.
+func (e *motoEnv) userState(t *testing.T, name string) userState {
+	t.Helper()
+	ctx, user := testCtx(t), aws.String(name)
 	var s userState
 	att, err := e.iam.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: user})
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	s.attached = fieldOf(att.AttachedPolicies, func(p types.AttachedPolicy) *string { return p.PolicyArn })
 	in, err := e.iam.ListUserPolicies(ctx, &iam.ListUserPoliciesInput{UserName: user})
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	s.inline = in.PolicyNames
 	gr, err := e.iam.ListGroupsForUser(ctx, &iam.ListGroupsForUserInput{UserName: user})
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	s.groups = fieldOf(gr.Groups, func(g types.Group) *string { return g.GroupName })
 	keys, err := e.iam.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: user})
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	s.keys = fieldOf(keys.AccessKeyMetadata, func(k types.AccessKeyMetadata) *string { return k.AccessKeyId })
 	tags, err := e.iam.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: user})
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	s.tags = map[string]string{}
 	for _, tg := range tags.Tags {
@@ -81,7 +82,7 @@ func TestUpdate_AppliesRoleDiffInPlace(t *testing.T) {
 	}
 	reqs := e.recording()
 
-	s := e.userState(l.UserName)
+	s := e.userState(t, l.UserName)
 	if !sameSet(s.attached, to.PolicyARNs) || !slices.Equal(l.PolicyARNs, to.PolicyARNs) {
 		t.Errorf("attached %v, lease %v, want %v", s.attached, l.PolicyARNs, to.PolicyARNs)
 	}
@@ -130,7 +131,7 @@ func TestUpdate_AppliesRoleDiffInPlace(t *testing.T) {
 		t.Fatal(err)
 	}
 	reqs = e.recording()
-	s = e.userState(l.UserName)
+	s = e.userState(t, l.UserName)
 	if !slices.Equal(s.inline, []string{GuardPolicyName}) || !slices.Equal(l.InlinePolicies, []string{GuardPolicyName}) {
 		t.Errorf("inline %v, lease %v, want only the guard", s.inline, l.InlinePolicies)
 	}
@@ -184,7 +185,7 @@ func TestUpdate_RecordsOnlyWhatSucceeded(t *testing.T) {
 	if !slices.Equal(l.Groups, []string(nil)) {
 		t.Errorf("lease groups %v: the old group was left (recorded gone) and the new one failed", l.Groups)
 	}
-	if s := e.userState(l.UserName); !sameSet(s.attached, l.PolicyARNs) || !sameSet(s.groups, l.Groups) {
+	if s := e.userState(t, l.UserName); !sameSet(s.attached, l.PolicyARNs) || !sameSet(s.groups, l.Groups) {
 		t.Errorf("AWS holds %v %v, lease records %v %v", s.attached, s.groups, l.PolicyARNs, l.Groups)
 	}
 	if err := i.Revoke(e.ctx(), l); err != nil {

@@ -155,9 +155,10 @@ func sameSet(a, b []string) bool {
 	return slices.Equal(a, b)
 }
 
-// newAdmin creates an IAM user with AdministratorAccess and returns its key: with moto's authorization on, the
-// default test credentials belong to no IAM user and every call they sign is refused.
-func (e *motoEnv) newAdmin() aws.CredentialsProvider {
+// adminIssuer creates an IAM user with AdministratorAccess, turns moto's authorization on (newMotoEnv turns it off
+// again when the test ends), and returns an IAM client signing as that user and an Issuer on it: with moto's
+// authorization on, the default test credentials belong to no IAM user and every call they sign is refused.
+func (e *motoEnv) adminIssuer() (*iam.Client, *Issuer) {
 	e.t.Helper()
 	ctx := e.ctx()
 	if _, err := e.iam.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("admin")}); err != nil {
@@ -171,23 +172,23 @@ func (e *motoEnv) newAdmin() aws.CredentialsProvider {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return credentials.NewStaticCredentialsProvider(aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey), "")
-}
-
-func TestIssue_KeyAuthenticates(t *testing.T) {
-	e := newMotoEnv(t)
-	role := e.fullRole("deploy")
-	admin := e.newAdmin()
-	// From here on moto checks every signature and permission, so that a key that does not exist fails (without
-	// authorization moto answers any key with a default identity). The issuer signs as the admin user.
+	admin := credentials.NewStaticCredentialsProvider(aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey), "")
 	if err := e.server.EnableAuth(); err != nil {
-		t.Fatal(err)
+		e.t.Fatal(err)
 	}
 	adminIAM := iam.NewFromConfig(e.cfg, func(o *iam.Options) {
 		o.BaseEndpoint = aws.String(e.server.URL)
 		o.Credentials = admin
 	})
-	i := e.issuer(func(o *Options) { o.IAM = adminIAM })
+	return adminIAM, e.issuer(func(o *Options) { o.IAM = adminIAM })
+}
+
+func TestIssue_KeyAuthenticates(t *testing.T) {
+	e := newMotoEnv(t)
+	role := e.fullRole("deploy")
+	// From here on moto checks every signature and permission, so that a key that does not exist fails (without
+	// authorization moto answers any key with a default identity). The issuer signs as the admin user.
+	_, i := e.adminIssuer()
 
 	e.record()
 	l, creds, err := i.Issue(e.ctx(), role, Request{WaitForPropagation: true})

@@ -98,11 +98,7 @@ func benchRevoke(b *testing.B, arns int, answerUnimplemented bool) {
 // changes what AWS holds. Renewal does not depend on the role's policies.
 func BenchmarkRenew(b *testing.B) {
 	e := newBenchEnv(b, 1, true)
-	l, _, err := e.direct.Issue(e.ctx, e.role, Request{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = e.direct.Revoke(context.Background(), l) })
+	l := e.directLease()
 	b.ResetTimer()
 	e.loop(func() { e.clock.Advance(time.Second) }, func(ctx context.Context) error { return e.measured.Renew(ctx, l, 0) }, nil, false)
 }
@@ -111,11 +107,7 @@ func BenchmarkRenew(b *testing.B) {
 // the guard, at once). It writes nothing.
 func BenchmarkRefresh(b *testing.B) {
 	e := newBenchEnv(b, 1, true)
-	l, _, err := e.direct.Issue(e.ctx, e.role, Request{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = e.direct.Revoke(context.Background(), l) })
+	l := e.directLease()
 	b.ResetTimer()
 	e.loop(nil, func(ctx context.Context) error {
 		if p, err := e.measured.Presence(ctx, l); err != nil || !p.Key || p.GuardProblem != "" {
@@ -213,6 +205,17 @@ func newBenchEnv(b *testing.B, arns int, answerUnimplemented bool) *benchEnv {
 	}
 	b.ResetTimer()
 	return e
+}
+
+// directLease issues a lease straight to moto, outside any measure, and revokes it when the benchmark ends.
+func (e *benchEnv) directLease() *Lease {
+	e.b.Helper()
+	l, _, err := e.direct.Issue(e.ctx, e.role, Request{})
+	if err != nil {
+		e.b.Fatal(err)
+	}
+	e.b.Cleanup(func() { _ = e.direct.Revoke(context.Background(), l) })
+	return l
 }
 
 // loop is the measuring loop of every benchmark here. For each of b.N iterations, with the timer stopped, arrange

@@ -312,6 +312,16 @@ func (f *faultEnv) proxiedLease(t *testing.T, role Role, maxAttempts int) (*Issu
 	return is, l
 }
 
+// cleanLease issues a lease of a fresh fault case of role through the proxy, with no fault and no retries, and
+// forgets the issue's calls: the operation that follows is the clean run whose calls are the fault points.
+func (f *faultEnv) cleanLease(t *testing.T, role Role) (Role, *Issuer, *Lease) {
+	t.Helper()
+	clean := f.faultCase(t, role)
+	is, l := f.proxiedLease(t, clean, noRetries)
+	f.px.Reset()
+	return clean, is, l
+}
+
 // logExercised logs how many fault cases of each kind ran for op, how many in all, and the leaks found so far.
 func (f *faultEnv) logExercised(t *testing.T, op string, exercised map[string]int) {
 	t.Helper()
@@ -628,9 +638,7 @@ func TestFault_RevokeAtEveryCall(t *testing.T) {
 	f := newFaultEnv(t)
 	role := f.faultRole()
 
-	clean := f.faultCase(t, role)
-	is, l := f.proxiedLease(t, clean, noRetries)
-	f.px.Reset()
+	clean, is, l := f.cleanLease(t, role)
 	if err := is.Revoke(testCtx(t), l); err != nil {
 		t.Fatal(err)
 	}
@@ -748,9 +756,7 @@ func TestFault_RenewAtEveryCall(t *testing.T) {
 	f := newFaultEnv(t)
 	role := f.faultRole()
 
-	clean := f.faultCase(t, role)
-	is, l := f.proxiedLease(t, clean, noRetries)
-	f.px.Reset()
+	clean, is, l := f.cleanLease(t, role)
 	f.clock.Advance(30 * time.Minute)
 	if err := is.Renew(testCtx(t), l, 2*time.Hour); err != nil {
 		t.Fatal(err)

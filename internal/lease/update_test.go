@@ -26,32 +26,21 @@ type userState struct {
 func (e *motoEnv) userState(t *testing.T, name string) userState {
 	t.Helper()
 	ctx, user := testCtx(t), aws.String(name)
-	var s userState
-	att, err := e.iam.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: user})
-	if err != nil {
+	att, errAtt := e.iam.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: user})
+	in, errIn := e.iam.ListUserPolicies(ctx, &iam.ListUserPoliciesInput{UserName: user})
+	gr, errGr := e.iam.ListGroupsForUser(ctx, &iam.ListGroupsForUserInput{UserName: user})
+	keys, errKeys := e.iam.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: user})
+	tags, errTags := e.iam.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: user})
+	if err := errors.Join(errAtt, errIn, errGr, errKeys, errTags); err != nil {
 		t.Fatal(err)
 	}
-	s.attached = fieldOf(att.AttachedPolicies, func(p types.AttachedPolicy) *string { return p.PolicyArn })
-	in, err := e.iam.ListUserPolicies(ctx, &iam.ListUserPoliciesInput{UserName: user})
-	if err != nil {
-		t.Fatal(err)
+	s := userState{
+		attached: fieldOf(att.AttachedPolicies, func(p types.AttachedPolicy) *string { return p.PolicyArn }),
+		inline:   in.PolicyNames,
+		groups:   fieldOf(gr.Groups, func(g types.Group) *string { return g.GroupName }),
+		keys:     fieldOf(keys.AccessKeyMetadata, func(k types.AccessKeyMetadata) *string { return k.AccessKeyId }),
+		tags:     map[string]string{},
 	}
-	s.inline = in.PolicyNames
-	gr, err := e.iam.ListGroupsForUser(ctx, &iam.ListGroupsForUserInput{UserName: user})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.groups = fieldOf(gr.Groups, func(g types.Group) *string { return g.GroupName })
-	keys, err := e.iam.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: user})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.keys = fieldOf(keys.AccessKeyMetadata, func(k types.AccessKeyMetadata) *string { return k.AccessKeyId })
-	tags, err := e.iam.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: user})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.tags = map[string]string{}
 	for _, tg := range tags.Tags {
 		s.tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
 	}

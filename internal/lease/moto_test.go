@@ -20,6 +20,7 @@ import (
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/clock"
 )
 
+// Parallel on purpose: Go wants a TestMain in each package; moto.RunTests is their shared body.
 // motoServer is shared by every test of the package; nil when AWSDYNAMIC_MOTO_PYTHON is unset.
 var motoServer *moto.Server
 

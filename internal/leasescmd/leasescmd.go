@@ -19,6 +19,7 @@ import (
 
 // Run executes `leases` with args (without the subcommand name) and returns the exit code: 0 listed, 1 AWS could
 // not be read (what could be read is still printed), 2 bad usage.
+// Parallel on purpose: each subcommand's Run is main.go's entry, binding the real clock that tests replace.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return run(ctx, args, stdout, stderr, clock.Real{})
 }

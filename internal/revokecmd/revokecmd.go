@@ -22,6 +22,7 @@ const (
 )
 
 // Run executes `revoke` with args (without the subcommand name) and returns the exit code.
+// Parallel on purpose: each subcommand's Run is main.go's entry, binding the real clock that tests replace.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return run(ctx, args, stdout, stderr, clock.Real{})
 }

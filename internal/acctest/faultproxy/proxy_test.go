@@ -17,6 +17,7 @@ import (
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/moto"
 )
 
+// Parallel on purpose: Go wants a TestMain in each package; moto.RunTests is their shared body.
 var motoServer *moto.Server
 
 // The proxy is tested in front of real moto, as it is used.

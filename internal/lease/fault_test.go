@@ -809,11 +809,7 @@ func TestFault_RenewAtEveryCall(t *testing.T) {
 
 func (f *faultEnv) renewFaultCase(t *testing.T, role Role, kind faultKind, p faultPoint, renew func(context.Context, *Lease) error) {
 	role = f.faultCase(t, role)
-	is := f.proxied(noRetries)
-	l, _, err := is.Issue(testCtx(t), role, Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	is, l := f.proxiedLease(t, role, noRetries)
 	before := *l
 	f.clock.Advance(30 * time.Minute)
 	want := f.clock.Now().Add(2 * time.Hour)
@@ -830,7 +826,7 @@ func (f *faultEnv) renewFaultCase(t *testing.T, role Role, kind faultKind, p fau
 		defer func() { px.Close(); f.px = shared }()
 	}
 	f.px.Add(kind.rules(p)...)
-	err = renew(testCtx(t), l)
+	err := renew(testCtx(t), l)
 	fired := f.fired()
 	f.px.Reset()
 	if !fired {
@@ -873,18 +869,14 @@ func (f *faultEnv) renewFaultCase(t *testing.T, role Role, kind faultKind, p fau
 func TestFault_RenewSaysSoWhenTheGuardCannotBeReadBack(t *testing.T) {
 	f := newFaultEnv(t)
 	role := f.faultCase(t, f.faultRole())
-	is := f.proxied(noRetries)
-	l, _, err := is.Issue(testCtx(t), role, Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	is, l := f.proxiedLease(t, role, noRetries)
 	before := *l
 	f.clock.Advance(30 * time.Minute)
 	want := f.clock.Now().Add(time.Hour)
 	f.px.Reset()
 	f.px.Add(faultproxy.Rule{Action: "PutUserPolicy", Call: 1, Kind: faultproxy.Cut},
 		faultproxy.Rule{Action: "GetUserPolicy", Call: 1, Kind: faultproxy.Error, Fault: faultproxy.AccessDenied})
-	err = is.Renew(testCtx(t), l, time.Hour)
+	err := is.Renew(testCtx(t), l, time.Hour)
 	f.px.Reset()
 	if err == nil {
 		t.Fatal("Renew succeeded without knowing the guard's date")

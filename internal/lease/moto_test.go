@@ -197,14 +197,16 @@ func lastIndexOf(reqs []moto.Request, action string) int {
 	return -1
 }
 
-// issueDeploy issues a lease of fullRole("deploy") through i, and fails the test if it cannot.
-func (e *motoEnv) issueDeploy(i *Issuer) *Lease {
+// issueDeploy arranges fullRole("deploy") and issues a lease of it through i, failing the test if it cannot; it
+// returns the lease, its credentials and the role.
+func (e *motoEnv) issueDeploy(i *Issuer) (*Lease, Credentials, Role) {
 	e.t.Helper()
-	l, _, err := i.Issue(e.ctx(), e.fullRole("deploy"), Request{})
+	role := e.fullRole("deploy")
+	l, creds, err := i.Issue(e.ctx(), role, Request{})
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return l
+	return l, creds, role
 }
 
 // usersUnder lists the user names moto holds under path.

@@ -40,7 +40,7 @@ func (e *motoEnv) guardExpiry(user string) time.Time {
 func TestRenew_MovesGuardAndTag(t *testing.T) {
 	e := newMotoEnv(t)
 	i := e.issuer()
-	l := e.issueDeploy(i)
+	l, _, _ := e.issueDeploy(i)
 	e.clock.Advance(50 * time.Minute)
 	want := e.clock.Now().Add(2 * time.Hour)
 
@@ -90,7 +90,7 @@ func TestRenew_CappedAtMax(t *testing.T) {
 func TestRenew_NotRenewablePastMaxOrExpired(t *testing.T) {
 	e := newMotoEnv(t)
 	i := e.issuer()
-	l := e.issueDeploy(i)
+	l, _, _ := e.issueDeploy(i)
 	issued := *l
 	for _, tc := range []struct {
 		name  string
@@ -127,7 +127,7 @@ func TestRenew_NotRenewablePastMaxOrExpired(t *testing.T) {
 func TestRenew_LeaseUnchangedWhenGuardWriteFails(t *testing.T) {
 	e := newMotoEnv(t)
 	f, i := e.failing()
-	l := e.issueDeploy(i)
+	l, _, _ := e.issueDeploy(i)
 	before := *l
 	f.putUserPolicy = func(context.Context, *iam.PutUserPolicyInput) (*iam.PutUserPolicyOutput, error) {
 		return nil, sdkError("IAM", "PutUserPolicy", 400, "Throttling", "Rate exceeded")

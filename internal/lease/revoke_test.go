@@ -158,7 +158,7 @@ func TestRevoke_RemovesOutOfBandAdditions(t *testing.T) {
 func TestRevoke_Twice(t *testing.T) {
 	e := newMotoEnv(t)
 	i := e.issuer()
-	l := e.issueDeploy(i)
+	l, _, _ := e.issueDeploy(i)
 	if err := i.Revoke(e.ctx(), l); err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +204,7 @@ func TestRevoke_STSIsNoOp(t *testing.T) {
 func TestRevoke_ReportsListingErrorWhenDeleteUserFails(t *testing.T) {
 	e := newMotoEnv(t)
 	f, i := e.failing()
-	l := e.issueDeploy(i)
+	l, _, _ := e.issueDeploy(i)
 	f.deleteUser = func(ctx context.Context, in *iam.DeleteUserInput) (*iam.DeleteUserOutput, error) {
 		return nil, sdkError("IAM", "DeleteUser", 409, "DeleteConflict", "Cannot delete entity, must remove credentials first.")
 	}

@@ -50,11 +50,7 @@ func (e *motoEnv) userState(t *testing.T, name string) userState {
 func TestUpdate_AppliesRoleDiffInPlace(t *testing.T) {
 	e := newMotoEnv(t)
 	i := e.issuer()
-	from := e.fullRole("deploy")
-	l, creds, err := i.Issue(e.ctx(), from, Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, creds, from := e.issueDeploy(i)
 	if _, err := e.iam.CreateGroup(e.ctx(), &iam.CreateGroupInput{GroupName: aws.String("auditors")}); err != nil {
 		t.Fatal(err)
 	}
@@ -151,17 +147,13 @@ func TestUpdate_AppliesRoleDiffInPlace(t *testing.T) {
 func TestUpdate_RecordsOnlyWhatSucceeded(t *testing.T) {
 	e := newMotoEnv(t)
 	i := e.issuer()
-	from := e.fullRole("deploy")
-	l, _, err := i.Issue(e.ctx(), from, Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, _, from := e.issueDeploy(i)
 	to := from
 	missing := "arn:aws:iam::123456789012:policy/does-not-exist"
 	to.PolicyARNs = []string{from.PolicyARNs[0], missing, "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"}
 	to.IAMGroups = []string{"no-such-group"}
 
-	err = i.Update(e.ctx(), l, from, to)
+	err := i.Update(e.ctx(), l, from, to)
 	if err == nil {
 		t.Fatal("Update succeeded with a missing policy and group")
 	}
@@ -188,11 +180,7 @@ func TestUpdate_RecordsOnlyWhatSucceeded(t *testing.T) {
 func TestUpdate_PermissionsBoundary(t *testing.T) {
 	e := newMotoEnv(t)
 	i := e.issuer()
-	from := e.fullRole("deploy")
-	l, _, err := i.Issue(e.ctx(), from, Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, _, from := e.issueDeploy(i)
 	var motoGaps []string
 	unimplemented := func(err error, action string) {
 		t.Helper()
@@ -209,7 +197,7 @@ func TestUpdate_PermissionsBoundary(t *testing.T) {
 	to := from
 	to.PermissionsBoundaryARN = from.PolicyARNs[0]
 	e.record()
-	err = i.Update(e.ctx(), l, from, to)
+	err := i.Update(e.ctx(), l, from, to)
 	reqs := e.recording()
 	r := requestsFor(reqs, "PutUserPermissionsBoundary")
 	if len(r) == 0 || r[0].Form.Get("PermissionsBoundary") != to.PermissionsBoundaryARN || r[0].Form.Get("UserName") != l.UserName {

@@ -178,14 +178,7 @@ func (r Role) Validate(o ValidateOptions) []Problem {
 		} else {
 			budget, why := policy.InlineBudget, "STS's 2,048-character session policy limit"
 			if r.CredentialType == IAMUser {
-				guard := o.GuardSize
-				if guard <= 0 {
-					path := r.UserPath
-					if path == "" {
-						path = DefaultUserPath
-					}
-					guard = GuardSize("aws-us-gov", path, strings.Repeat("x", MaxUserNameLen), r.Network)
-				}
+				guard := r.guardSize(o)
 				budget -= guard
 				why = fmt.Sprintf("IAM's 2,048-character inline policy budget per user, of which the expiry guard takes %d", guard)
 			}
@@ -204,14 +197,7 @@ func (r Role) Validate(o ValidateOptions) []Problem {
 		case r.Network.IsZero() || !kindKnown:
 		case r.CredentialType == IAMUser && r.PolicyDocument == "":
 			// With a document, its check above counts the guard, networks included.
-			guard := o.GuardSize
-			if guard <= 0 {
-				path := r.UserPath
-				if path == "" {
-					path = DefaultUserPath
-				}
-				guard = GuardSize("aws-us-gov", path, strings.Repeat("x", MaxUserNameLen), r.Network)
-			}
+			guard := r.guardSize(o)
 			if guard > policy.InlineBudget {
 				add("allowed_source_ips", false, "Allowed Networks Too Large", "The expiry guard with allowed_source_ips, allowed_source_vpcs and allowed_vpc_endpoints takes %d characters, over IAM's %d-character inline policy budget per user. Use fewer, wider CIDR blocks, or VPC endpoints.", guard, policy.InlineBudget)
 			}
@@ -382,6 +368,19 @@ func (r Role) ValidateRequest(req Request, unknown map[string]bool) []Problem {
 	}
 	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Attribute < ps[j].Attribute })
 	return ps
+}
+
+// guardSize is the size of the expiry guard r's users will carry: o.GuardSize, or when that is zero the largest it
+// can be, under the role's (or the default) path, for a 64-character name in the longest partition name.
+func (r Role) guardSize(o ValidateOptions) int {
+	if o.GuardSize > 0 {
+		return o.GuardSize
+	}
+	path := r.UserPath
+	if path == "" {
+		path = DefaultUserPath
+	}
+	return GuardSize("aws-us-gov", path, strings.Repeat("x", MaxUserNameLen), r.Network)
 }
 
 func isHardwareSerial(s string) bool {

@@ -43,8 +43,8 @@ func NewFlagSet(name, args string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// Parse parses args into fs, whose name is the subcommand's, and refuses a positional argument, which no lease
-// subcommand takes. false is bad usage (exit 2), already said on stderr.
+// Parse parses args into fs, whose name is the subcommand's, and refuses a positional argument, which no subcommand
+// of the binary takes (rotate-root uses it too). false is bad usage (exit 2), already said on stderr.
 func Parse(fs *flag.FlagSet, args []string, stderr io.Writer) bool {
 	if err := fs.Parse(args); err != nil {
 		return false

@@ -1,15 +1,10 @@
 package lease
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptrace"
-	"net/url"
 	"os"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -132,15 +127,7 @@ type benchEnv struct {
 
 func newBenchEnv(b *testing.B, arns int, answerUnimplemented bool) *benchEnv {
 	b.Helper()
-	if motoServer == nil {
-		b.Skipf("%s is not set: the benchmarks need a moto server (run `make bench`)", moto.PythonEnv)
-	}
-	if err := motoServer.DisableAuth(); err != nil {
-		b.Fatal(err)
-	}
-	if err := motoServer.Reset(); err != nil {
-		b.Fatal(err)
-	}
+	resetMoto(b, "the benchmarks need a moto server (run `make bench`)")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	b.Cleanup(cancel)
 	proxy, err := faultproxy.Start(motoServer.URL)
@@ -162,7 +149,7 @@ func newBenchEnv(b *testing.B, arns int, answerUnimplemented bool) *benchEnv {
 		}
 		if answer {
 			// Wrapped after loading: the loader adjusts only the SDK's own client type (for AWS_CA_BUNDLE, say).
-			c.Config.HTTPClient = awsAnswers{c.Config.HTTPClient}
+			c.Config.HTTPClient = moto.GapClient{Next: c.Config.HTTPClient}
 			c.IAM = iam.NewFromConfig(c.Config, func(o *iam.Options) { o.BaseEndpoint = aws.String(endpoint) })
 			c.STS = sts.NewFromConfig(c.Config, func(o *sts.Options) { o.BaseEndpoint = aws.String(endpoint) })
 		}
@@ -333,41 +320,4 @@ func (m *benchMetrics) report(b *testing.B, propagation bool) {
 		b.ReportMetric(float64(m.propagationCalls)/n, "propagation-calls/op")
 		b.ReportMetric(float64(m.propagation.Microseconds())/1000/n, "propagation-ms/op")
 	}
-}
-
-// awsAnswers stands in for AWS where moto cannot: moto 5.x answers iam:ListServiceSpecificCredentials with HTTP 500
-// (NotImplementedError), which the SDK retries with backoff. The call still goes out, through the proxy, and is
-// counted and delayed; only moto's 500 is replaced with AWS's answer for a user with no such credentials.
-type awsAnswers struct{ next aws.HTTPClient }
-
-const lsscAnswer = `<ListServiceSpecificCredentialsResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">` +
-	`<ListServiceSpecificCredentialsResult><ServiceSpecificCredentials/></ListServiceSpecificCredentialsResult>` +
-	`<ResponseMetadata><RequestId>bench-aws-answer</RequestId></ResponseMetadata></ListServiceSpecificCredentialsResponse>`
-
-func (a awsAnswers) Do(r *http.Request) (*http.Response, error) {
-	if r.Body == nil {
-		return a.next.Do(r)
-	}
-	body, err := io.ReadAll(r.Body)
-	_ = r.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	resp, err := a.next.Do(r)
-	if err != nil || resp.StatusCode != http.StatusInternalServerError {
-		return resp, err
-	}
-	if form, _ := url.ParseQuery(string(body)); form.Get("Action") != "ListServiceSpecificCredentials" {
-		return resp, err
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	_ = resp.Body.Close()
-	return &http.Response{
-		Status: "200 OK", StatusCode: http.StatusOK, Proto: resp.Proto, ProtoMajor: resp.ProtoMajor, ProtoMinor: resp.ProtoMinor,
-		Header:        http.Header{"Content-Type": []string{"text/xml"}},
-		Body:          io.NopCloser(strings.NewReader(lsscAnswer)),
-		ContentLength: int64(len(lsscAnswer)),
-		Request:       r,
-	}, nil
 }

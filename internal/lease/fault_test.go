@@ -1,13 +1,10 @@
 package lease
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
-	"net/http"
 	"slices"
 	"sort"
 	"strings"
@@ -46,7 +43,7 @@ type faultEnv struct {
 	leaks int
 	// lenient skips strictIAM, for a test that compares the calls moto saw with those the proxy saw.
 	lenient bool
-	// fillGaps answers where moto cannot (see motoGapAnswers).
+	// fillGaps answers where moto cannot (see moto.GapClient).
 	fillGaps bool
 	// extras, when set, adds things to each lease's user out of band before revokeFaultCase revokes it (see
 	// TestFault_RevokeExtrasAtEveryCall).
@@ -96,7 +93,7 @@ func (f *faultEnv) proxied(maxAttempts int, apiOptions ...func(*middleware.Stack
 	}
 	cfg.APIOptions = apiOptions
 	if f.fillGaps {
-		cfg.HTTPClient = motoGapAnswers{next: awshttp.NewBuildableClient()}
+		cfg.HTTPClient = moto.GapClient{Next: awshttp.NewBuildableClient()}
 	}
 	endpoint := aws.String(f.px.URL)
 	var client IAMAPI = iam.NewFromConfig(cfg, func(o *iam.Options) { o.BaseEndpoint = endpoint })
@@ -136,42 +133,6 @@ func (s *strictIAM) DeleteUser(ctx context.Context, in *iam.DeleteUserInput, o .
 		}
 	}
 	return s.IAMAPI.DeleteUser(ctx, in, o...)
-}
-
-// motoGapAnswers stands in for AWS where moto cannot: moto answers iam:ListServiceSpecificCredentials with HTTP 500
-// (NotImplementedError). A permanent 500 is retried to the last attempt, and each retry of it costs the standard
-// retryer 14 tokens of its retry quota (500) that no success refunds: against moto, a few revokes exhaust the quota
-// and the next throttled call fails with "retry quota exceeded". The call still goes through the proxy, where it
-// can be throttled like any other; only moto's 500 is replaced with AWS's answer for a user with no such
-// credentials.
-type motoGapAnswers struct{ next aws.HTTPClient }
-
-func (a motoGapAnswers) Do(r *http.Request) (*http.Response, error) {
-	var body []byte
-	if r.Body != nil {
-		b, err := io.ReadAll(r.Body)
-		if err != nil {
-			return nil, err
-		}
-		_ = r.Body.Close()
-		body = b
-		r.Body = io.NopCloser(bytes.NewReader(b))
-	}
-	resp, err := a.next.Do(r)
-	if err != nil || resp.StatusCode != http.StatusInternalServerError || !bytes.Contains(body, []byte("Action=ListServiceSpecificCredentials")) {
-		return resp, err
-	}
-	_ = resp.Body.Close()
-	answer := `<ListServiceSpecificCredentialsResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">` +
-		`<ListServiceSpecificCredentialsResult><ServiceSpecificCredentials/></ListServiceSpecificCredentialsResult>` +
-		`<ResponseMetadata><RequestId>fault-test</RequestId></ResponseMetadata></ListServiceSpecificCredentialsResponse>`
-	return &http.Response{
-		Status: "200 OK", StatusCode: http.StatusOK, Proto: resp.Proto, ProtoMajor: resp.ProtoMajor, ProtoMinor: resp.ProtoMinor,
-		Header:        http.Header{"Content-Type": {"text/xml"}},
-		Body:          io.NopCloser(strings.NewReader(answer)),
-		ContentLength: int64(len(answer)),
-		Request:       r,
-	}, nil
 }
 
 // faultCase starts one case: a user path of its own, the clock at the real time (moto stamps CreateDate with it),

@@ -40,15 +40,7 @@ type motoEnv struct {
 // recorder are global.
 func newMotoEnv(t *testing.T) *motoEnv {
 	t.Helper()
-	if motoServer == nil {
-		t.Skipf("%s is not set: this test needs a moto server", moto.PythonEnv)
-	}
-	if err := motoServer.DisableAuth(); err != nil {
-		t.Fatal(err)
-	}
-	if err := motoServer.Reset(); err != nil {
-		t.Fatal(err)
-	}
+	resetMoto(t, "this test needs a moto server")
 	t.Cleanup(func() {
 		if err := motoServer.DisableAuth(); err != nil {
 			t.Errorf("turning moto's authorization off again: %v", err)
@@ -64,6 +56,21 @@ func newMotoEnv(t *testing.T) *motoEnv {
 		clock:  clock.NewFake(time.Now().UTC().Truncate(time.Second)),
 	}
 	return e
+}
+
+// resetMoto skips tb when moto is not running (why says what needs it); otherwise it turns moto's authorization off
+// and empties it.
+func resetMoto(tb testing.TB, why string) {
+	tb.Helper()
+	if motoServer == nil {
+		tb.Skipf("%s is not set: %s", moto.PythonEnv, why)
+	}
+	if err := motoServer.DisableAuth(); err != nil {
+		tb.Fatal(err)
+	}
+	if err := motoServer.Reset(); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 // motoConfig is a root aws.Config as the provider would build it, with the SDK's standard retryer: its backoff is

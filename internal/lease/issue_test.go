@@ -242,39 +242,33 @@ type failingIAM struct {
 	deleteUser       func(context.Context, *iam.DeleteUserInput) (*iam.DeleteUserOutput, error)
 }
 
-func (f *failingIAM) CreateUser(ctx context.Context, in *iam.CreateUserInput, o ...func(*iam.Options)) (*iam.CreateUserOutput, error) {
-	if f.createUser != nil {
-		return f.createUser(ctx, in)
+// failOr calls fail when the test set it, and IAM otherwise.
+func failOr[I, O any](ctx context.Context, in I, o []func(*iam.Options), fail func(context.Context, I) (O, error),
+	iamCall func(context.Context, I, ...func(*iam.Options)) (O, error)) (O, error) {
+	if fail != nil {
+		return fail(ctx, in)
 	}
-	return f.Client.CreateUser(ctx, in, o...)
+	return iamCall(ctx, in, o...)
+}
+
+func (f *failingIAM) CreateUser(ctx context.Context, in *iam.CreateUserInput, o ...func(*iam.Options)) (*iam.CreateUserOutput, error) {
+	return failOr(ctx, in, o, f.createUser, f.Client.CreateUser)
 }
 
 func (f *failingIAM) AttachUserPolicy(ctx context.Context, in *iam.AttachUserPolicyInput, o ...func(*iam.Options)) (*iam.AttachUserPolicyOutput, error) {
-	if f.attachUserPolicy != nil {
-		return f.attachUserPolicy(ctx, in)
-	}
-	return f.Client.AttachUserPolicy(ctx, in, o...)
+	return failOr(ctx, in, o, f.attachUserPolicy, f.Client.AttachUserPolicy)
 }
 
 func (f *failingIAM) CreateAccessKey(ctx context.Context, in *iam.CreateAccessKeyInput, o ...func(*iam.Options)) (*iam.CreateAccessKeyOutput, error) {
-	if f.createAccessKey != nil {
-		return f.createAccessKey(ctx, in)
-	}
-	return f.Client.CreateAccessKey(ctx, in, o...)
+	return failOr(ctx, in, o, f.createAccessKey, f.Client.CreateAccessKey)
 }
 
 func (f *failingIAM) PutUserPolicy(ctx context.Context, in *iam.PutUserPolicyInput, o ...func(*iam.Options)) (*iam.PutUserPolicyOutput, error) {
-	if f.putUserPolicy != nil {
-		return f.putUserPolicy(ctx, in)
-	}
-	return f.Client.PutUserPolicy(ctx, in, o...)
+	return failOr(ctx, in, o, f.putUserPolicy, f.Client.PutUserPolicy)
 }
 
 func (f *failingIAM) DeleteUser(ctx context.Context, in *iam.DeleteUserInput, o ...func(*iam.Options)) (*iam.DeleteUserOutput, error) {
-	if f.deleteUser != nil {
-		return f.deleteUser(ctx, in)
-	}
-	return f.Client.DeleteUser(ctx, in, o...)
+	return failOr(ctx, in, o, f.deleteUser, f.Client.DeleteUser)
 }
 
 // assertRolledBack checks that a failed Issue left nothing and said so.

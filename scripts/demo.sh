@@ -14,6 +14,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo=$PWD
 
 die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=scripts/lib.sh
+source "$repo/scripts/lib.sh"
 
 [[ -n ${AWSDYNAMIC_MOTO_PYTHON:-} && -n ${AWSDYNAMIC_TERRAFORM:-} ]] ||
   die "AWSDYNAMIC_MOTO_PYTHON and AWSDYNAMIC_TERRAFORM are not set: run 'make demo' (it sources the tools' env.sh)"
@@ -56,33 +58,9 @@ say() { printf '==> %s\n' "$*"; }
 # ---- the provider, moto, and a CLI config that uses this build ------------------------------------------------
 go build -o "$work/plugins/terraform-provider-awsdynamic" .
 
-: >"$motolog" # exists before moto writes to it: the port is read from it below
-MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_RECORDER_FILEPATH="$work/moto_recording" PYTHONUNBUFFERED=1 \
-  setsid "$PY" -m moto.server -H 127.0.0.1 -p 0 >"$motolog" 2>&1 </dev/null &
-moto_pid=$!
+start_moto "$motolog" "$work/moto_recording"
 
-moto=
-for _ in $(seq 1 600); do
-  kill -0 "$moto_pid" 2>/dev/null || die "moto exited during start-up"
-  if [[ -z $moto ]]; then
-    port=$(sed -n 's/.* \* Running on http:\/\/127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$motolog" | sed -n 1p)
-    [[ -n $port ]] && moto=http://127.0.0.1:$port
-  fi
-  if [[ -n $moto ]] && [[ $(curl -s -o /dev/null -w '%{http_code}' "$moto/moto-api/") == 200 ]]; then
-    break
-  fi
-  sleep 0.1
-done
-[[ -n $moto ]] || die "moto did not print its port within 60s"
-
-cat >"$work/terraformrc" <<EOF
-provider_installation {
-  dev_overrides {
-    "awsdynamic/awsdynamic" = "$work/plugins"
-  }
-  direct {}
-}
-EOF
+write_dev_overrides "$work/terraformrc" "$work/plugins"
 
 # Hermetic AWS settings: moto's test keys are the root identity; nothing from ~/.aws or instance metadata.
 export TF_CLI_CONFIG_FILE=$work/terraformrc CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1

@@ -1,3 +1,4 @@
+# Self-contained on purpose: this directory is meant to be copied alone, so it repeats other examples' setup.
 # GitHub Actions with no AWS key stored anywhere. The job's OIDC token becomes the provider's root identity
 # (sts:AssumeRoleWithWebIdentity); an ephemeral assumed_role credential, narrowed to what this configuration
 # deploys, configures the aws provider for this run only: it is never written to plan or state.

@@ -1,3 +1,4 @@
+# Self-contained on purpose: this directory is meant to be copied alone, so it repeats other examples' setup.
 # A complete awsdynamic configuration: one role, a credential kept in state and one that lives for a single run.
 # `make demo` applies it against a local moto server; with moto_endpoint unset it runs against the AWS account
 # of your AWS_* credentials (it then creates real, short-lived IAM users under /awsdynamic/).

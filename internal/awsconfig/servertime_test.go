@@ -13,6 +13,7 @@ import (
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/clock"
 )
 
+// Parallel on purpose: Go wants a TestMain in each package; moto.RunTests is their shared body.
 var motoServer *moto.Server
 
 func TestMain(m *testing.M) { os.Exit(moto.RunTests(m, "awsconfig", &motoServer)) }

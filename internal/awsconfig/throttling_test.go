@@ -21,6 +21,29 @@ func resetSharedRateLimiter(t *testing.T) {
 	t.Cleanup(reset)
 }
 
+// stsBehindFaults skips t without moto; otherwise it forgets the shared rate limiter's past, points the shared files
+// at nothing and returns Clients whose STS endpoint is moto behind a fault proxy carrying rule (closed when t ends).
+func stsBehindFaults(t *testing.T, rule faultproxy.Rule) (*Clients, *faultproxy.Proxy) {
+	t.Helper()
+	if motoServer == nil {
+		t.Skip("needs a moto server")
+	}
+	resetSharedRateLimiter(t)
+	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
+	p, err := faultproxy.Start(motoServer.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	p.Add(rule)
+	c, err := New(context.Background(), Settings{AccessKey: "AKIAIOSFODNN7EXAMPLE", SecretKey: "secret", Region: "us-east-1", STSEndpoint: p.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, p
+}
+
 // IAM throttles per account: a throttle seen by one client must slow every client of the process — the other
 // provider configuration's, STS's, the propagation check's — or together they keep the account saturated.
 func TestNew_EveryClientSharesOneAdaptiveRateLimiter(t *testing.T) {
@@ -66,22 +89,7 @@ func TestNew_EveryClientSharesOneAdaptiveRateLimiter(t *testing.T) {
 // Configure must not fail an apply because the account is busy: sts:GetCallerIdentity throttled four times in a
 // row (the old bound was three attempts) still confirms the identity.
 func TestValidate_SurvivesThrottling(t *testing.T) {
-	if motoServer == nil {
-		t.Skip("needs a moto server")
-	}
-	resetSharedRateLimiter(t)
-	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
-	p, err := faultproxy.Start(motoServer.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	p.Add(faultproxy.Rule{Action: "GetCallerIdentity", Kind: faultproxy.Error, Fault: faultproxy.Throttling, Times: 4})
-	c, err := New(context.Background(), Settings{AccessKey: "AKIAIOSFODNN7EXAMPLE", SecretKey: "secret", Region: "us-east-1", STSEndpoint: p.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, p := stsBehindFaults(t, faultproxy.Rule{Action: "GetCallerIdentity", Kind: faultproxy.Error, Fault: faultproxy.Throttling, Times: 4})
 	id, err := c.Validate(context.Background())
 	if err != nil {
 		t.Fatalf("Validate gave up under throttling after %d calls: %v", p.Count("GetCallerIdentity"), err)
@@ -93,22 +101,7 @@ func TestValidate_SurvivesThrottling(t *testing.T) {
 
 // A wrong endpoint still fails fast: only throttling gets the patient retries.
 func TestValidate_OtherErrorsStillStopAfterThreeAttempts(t *testing.T) {
-	if motoServer == nil {
-		t.Skip("needs a moto server")
-	}
-	resetSharedRateLimiter(t)
-	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
-	p, err := faultproxy.Start(motoServer.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	p.Add(faultproxy.Rule{Action: "GetCallerIdentity", Kind: faultproxy.Error, Fault: faultproxy.ServiceUnavailable})
-	c, err := New(context.Background(), Settings{AccessKey: "AKIAIOSFODNN7EXAMPLE", SecretKey: "secret", Region: "us-east-1", STSEndpoint: p.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, p := stsBehindFaults(t, faultproxy.Rule{Action: "GetCallerIdentity", Kind: faultproxy.Error, Fault: faultproxy.ServiceUnavailable})
 	if _, err := c.Validate(context.Background()); err == nil {
 		t.Fatal("Validate succeeded against an endpoint that always fails")
 	}

@@ -31,6 +31,32 @@ func Register(fs *flag.FlagSet) *Flags {
 	}
 }
 
+// NewFlagSet is the flag set of subcommand name, which reports errors on stderr and whose usage message is
+// "usage: terraform-provider-awsdynamic NAME ARGS [the AWS flags]" followed by every flag's default.
+func NewFlagSet(name, args string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: terraform-provider-awsdynamic "+name+" "+args+" "+Usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// Parse parses args into fs, whose name is the subcommand's, and refuses a positional argument, which no subcommand
+// of the binary takes (rotate-root uses it too). false is bad usage (exit 2), already said on stderr.
+func Parse(fs *flag.FlagSet, args []string, stderr io.Writer) bool {
+	if err := fs.Parse(args); err != nil {
+		return false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		fs.Usage()
+		return false
+	}
+	return true
+}
+
 // Usage is the flags' line for a usage message.
 const Usage = "[--region R] [--profile P] [--iam-endpoint URL] [--sts-endpoint URL]"
 

@@ -1,15 +1,10 @@
 package lease
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptrace"
-	"net/url"
 	"os"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -57,24 +52,15 @@ func BenchmarkIssue(b *testing.B) {
 	for _, n := range benchARNCounts {
 		b.Run(fmt.Sprintf("arns=%d", n), func(b *testing.B) {
 			e := newBenchEnv(b, n, true)
-			var m benchMetrics
-			for range b.N {
-				b.StopTimer()
-				e.resetProxy()
-				b.StartTimer()
-				l, _, err := e.measured.Issue(e.op(), e.role, Request{WaitForPropagation: true})
-				returned := time.Now()
-				b.StopTimer()
-				if err != nil {
-					b.Fatal(err)
-				}
-				m.add(e.settledCalls(), returned, e.newConns.Load())
+			var l *Lease
+			e.loop(nil, func(ctx context.Context) (err error) {
+				l, _, err = e.measured.Issue(ctx, e.role, Request{WaitForPropagation: true})
+				return err
+			}, func() {
 				if err := e.direct.Revoke(e.ctx, l); err != nil {
 					b.Fatal(err)
 				}
-				b.StartTimer()
-			}
-			m.report(b, true)
+			}, true)
 		})
 	}
 }
@@ -94,80 +80,36 @@ func BenchmarkRevokeMoto500(b *testing.B) {
 
 func benchRevoke(b *testing.B, arns int, answerUnimplemented bool) {
 	e := newBenchEnv(b, arns, answerUnimplemented)
-	var m benchMetrics
-	for range b.N {
-		b.StopTimer()
-		l, _, err := e.direct.Issue(e.ctx, e.role, Request{})
-		if err != nil {
+	var l *Lease
+	e.loop(func() {
+		var err error
+		if l, _, err = e.direct.Issue(e.ctx, e.role, Request{}); err != nil {
 			b.Fatal(err)
 		}
-		e.resetProxy()
-		b.StartTimer()
-		err = e.measured.Revoke(e.op(), l)
-		returned := time.Now()
-		b.StopTimer()
-		if err != nil {
-			b.Fatal(err)
-		}
-		m.add(e.settledCalls(), returned, e.newConns.Load())
-		b.StartTimer()
-	}
-	m.report(b, false)
+	}, func(ctx context.Context) error { return e.measured.Revoke(ctx, l) }, nil, false)
 }
 
 // BenchmarkRenew moves one lease's expiry by a second per iteration (the fake clock moves), so every renewal
 // changes what AWS holds. Renewal does not depend on the role's policies.
 func BenchmarkRenew(b *testing.B) {
 	e := newBenchEnv(b, 1, true)
-	l, _, err := e.direct.Issue(e.ctx, e.role, Request{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = e.direct.Revoke(context.Background(), l) })
-	var m benchMetrics
+	l := e.directLease()
 	b.ResetTimer()
-	for range b.N {
-		b.StopTimer()
-		e.clock.Advance(time.Second)
-		e.resetProxy()
-		b.StartTimer()
-		err := e.measured.Renew(e.op(), l, 0)
-		returned := time.Now()
-		b.StopTimer()
-		if err != nil {
-			b.Fatal(err)
-		}
-		m.add(e.settledCalls(), returned, e.newConns.Load())
-		b.StartTimer()
-	}
-	m.report(b, false)
+	e.loop(func() { e.clock.Advance(time.Second) }, func(ctx context.Context) error { return e.measured.Renew(ctx, l, 0) }, nil, false)
 }
 
 // BenchmarkRefresh is what a refresh of an iam_user credential asks AWS: Presence (the user, the key's last use and
 // the guard, at once). It writes nothing.
 func BenchmarkRefresh(b *testing.B) {
 	e := newBenchEnv(b, 1, true)
-	l, _, err := e.direct.Issue(e.ctx, e.role, Request{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = e.direct.Revoke(context.Background(), l) })
-	var m benchMetrics
+	l := e.directLease()
 	b.ResetTimer()
-	for range b.N {
-		b.StopTimer()
-		e.resetProxy()
-		b.StartTimer()
-		p, err := e.measured.Presence(e.op(), l)
-		returned := time.Now()
-		b.StopTimer()
-		if err != nil || !p.Key || p.GuardProblem != "" {
-			b.Fatalf("Presence = %+v, %v", p, err)
+	e.loop(nil, func(ctx context.Context) error {
+		if p, err := e.measured.Presence(ctx, l); err != nil || !p.Key || p.GuardProblem != "" {
+			return fmt.Errorf("Presence = %+v, %v", p, err)
 		}
-		m.add(e.settledCalls(), returned, e.newConns.Load())
-		b.StartTimer()
-	}
-	m.report(b, false)
+		return nil
+	}, nil, false)
 }
 
 // benchEnv is one benchmark's view of the package's moto server (TestMain's): emptied, holding the role's policies,
@@ -185,15 +127,7 @@ type benchEnv struct {
 
 func newBenchEnv(b *testing.B, arns int, answerUnimplemented bool) *benchEnv {
 	b.Helper()
-	if motoServer == nil {
-		b.Skipf("%s is not set: the benchmarks need a moto server (run `make bench`)", moto.PythonEnv)
-	}
-	if err := motoServer.DisableAuth(); err != nil {
-		b.Fatal(err)
-	}
-	if err := motoServer.Reset(); err != nil {
-		b.Fatal(err)
-	}
+	resetMoto(b, "the benchmarks need a moto server (run `make bench`)")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	b.Cleanup(cancel)
 	proxy, err := faultproxy.Start(motoServer.URL)
@@ -215,7 +149,7 @@ func newBenchEnv(b *testing.B, arns int, answerUnimplemented bool) *benchEnv {
 		}
 		if answer {
 			// Wrapped after loading: the loader adjusts only the SDK's own client type (for AWS_CA_BUNDLE, say).
-			c.Config.HTTPClient = awsAnswers{c.Config.HTTPClient}
+			c.Config.HTTPClient = moto.GapClient{Next: c.Config.HTTPClient}
 			c.IAM = iam.NewFromConfig(c.Config, func(o *iam.Options) { o.BaseEndpoint = aws.String(endpoint) })
 			c.STS = sts.NewFromConfig(c.Config, func(o *sts.Options) { o.BaseEndpoint = aws.String(endpoint) })
 		}
@@ -258,6 +192,46 @@ func newBenchEnv(b *testing.B, arns int, answerUnimplemented bool) *benchEnv {
 	}
 	b.ResetTimer()
 	return e
+}
+
+// directLease issues a lease straight to moto, outside any measure, and revokes it when the benchmark ends.
+func (e *benchEnv) directLease() *Lease {
+	e.b.Helper()
+	l, _, err := e.direct.Issue(e.ctx, e.role, Request{})
+	if err != nil {
+		e.b.Fatal(err)
+	}
+	e.b.Cleanup(func() { _ = e.direct.Revoke(context.Background(), l) })
+	return l
+}
+
+// loop is the measuring loop of every benchmark here. For each of b.N iterations, with the timer stopped, arrange
+// runs (when not nil) and the proxy forgets its calls; the timer runs only while operation does, on a fresh e.op();
+// then, stopped again, an error from operation fails the benchmark, the proxy's calls are added up, and cleanUp runs
+// (when not nil). The figures are reported at the end, the propagation check's with propagation.
+func (e *benchEnv) loop(arrange func(), operation func(context.Context) error, cleanUp func(), propagation bool) {
+	b := e.b
+	var m benchMetrics
+	for range b.N {
+		b.StopTimer()
+		if arrange != nil {
+			arrange()
+		}
+		e.resetProxy()
+		b.StartTimer()
+		err := operation(e.op())
+		returned := time.Now()
+		b.StopTimer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		m.add(e.settledCalls(), returned, e.newConns.Load())
+		if cleanUp != nil {
+			cleanUp()
+		}
+		b.StartTimer()
+	}
+	m.report(b, propagation)
 }
 
 // resetProxy forgets the calls so far; Reset also drops the latency, which is put back.
@@ -346,41 +320,4 @@ func (m *benchMetrics) report(b *testing.B, propagation bool) {
 		b.ReportMetric(float64(m.propagationCalls)/n, "propagation-calls/op")
 		b.ReportMetric(float64(m.propagation.Microseconds())/1000/n, "propagation-ms/op")
 	}
-}
-
-// awsAnswers stands in for AWS where moto cannot: moto 5.x answers iam:ListServiceSpecificCredentials with HTTP 500
-// (NotImplementedError), which the SDK retries with backoff. The call still goes out, through the proxy, and is
-// counted and delayed; only moto's 500 is replaced with AWS's answer for a user with no such credentials.
-type awsAnswers struct{ next aws.HTTPClient }
-
-const lsscAnswer = `<ListServiceSpecificCredentialsResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">` +
-	`<ListServiceSpecificCredentialsResult><ServiceSpecificCredentials/></ListServiceSpecificCredentialsResult>` +
-	`<ResponseMetadata><RequestId>bench-aws-answer</RequestId></ResponseMetadata></ListServiceSpecificCredentialsResponse>`
-
-func (a awsAnswers) Do(r *http.Request) (*http.Response, error) {
-	if r.Body == nil {
-		return a.next.Do(r)
-	}
-	body, err := io.ReadAll(r.Body)
-	_ = r.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	resp, err := a.next.Do(r)
-	if err != nil || resp.StatusCode != http.StatusInternalServerError {
-		return resp, err
-	}
-	if form, _ := url.ParseQuery(string(body)); form.Get("Action") != "ListServiceSpecificCredentials" {
-		return resp, err
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	_ = resp.Body.Close()
-	return &http.Response{
-		Status: "200 OK", StatusCode: http.StatusOK, Proto: resp.Proto, ProtoMajor: resp.ProtoMajor, ProtoMinor: resp.ProtoMinor,
-		Header:        http.Header{"Content-Type": []string{"text/xml"}},
-		Body:          io.NopCloser(strings.NewReader(lsscAnswer)),
-		ContentLength: int64(len(lsscAnswer)),
-		Request:       r,
-	}, nil
 }

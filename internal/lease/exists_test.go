@@ -10,10 +10,7 @@ import (
 func TestExists_FalseAfterOutOfBandDelete(t *testing.T) {
 	e := newMotoEnv(t)
 	i := e.issuer()
-	l, _, err := i.Issue(e.ctx(), e.fullRole("deploy"), Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, _, _ := e.issueDeploy(i)
 	if ok, err := i.Exists(e.ctx(), l); err != nil || !ok {
 		t.Fatalf("Exists = %v, %v right after issue", ok, err)
 	}

@@ -101,7 +101,7 @@ func (f *faultEnv) rollbackFaultCase(t *testing.T, role Role, kind faultKind, p 
 func (f *faultEnv) assertSweptAfterItsGuard(t *testing.T, role Role, is *Issuer, ie *IssueError) {
 	t.Helper()
 	mustContain(t, ie.Error(), "to prove it is the lease's", fmt.Sprintf("IAM user %q carries lease tags and the sweep removes it", ie.UserName))
-	s := f.awsUser(t, ie.UserName)
+	s := f.userState(t, ie.UserName)
 	if len(s.keys) > 0 || s.tags[TagLeaseID] == "" {
 		f.leak(t, "left-over IAM user %s has keys %v and tags %v", ie.UserName, s.keys, s.tags)
 	}
@@ -178,11 +178,7 @@ func TestFault_RevokeExtrasAtEveryCall(t *testing.T) {
 	cleanRole.IAMGroups = append(slices.Clone(role.IAMGroups), extraGroup) // assertClean checks both groups' members
 
 	clean := f.faultCase(t, cleanRole)
-	is := f.proxied(noRetries)
-	l, _, err := is.Issue(testCtx(t), clean, Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	is, l := f.proxiedLease(t, clean, noRetries)
 	f.extras(t, l.UserName)
 	f.px.Reset()
 	if err := is.Revoke(testCtx(t), l); err != nil {
@@ -248,20 +244,11 @@ func TestFault_LostKeyRemovalAtEveryCall(t *testing.T) {
 				if n < 2 {
 					t.Fatalf("the fault at %s never fired", p)
 				}
-				if err == nil {
-					if kind.kind == faultproxy.Error {
-						t.Errorf("Issue succeeded although %s was refused", p)
-					}
-					f.assertLeaseIsAll(t, role, l, creds) // exactly one key: the lease's
-					if err := is.Revoke(testCtx(t), l); err != nil {
-						t.Errorf("revoking the lease: %v", err)
-					}
-				} else {
-					t.Log(err)
-					var ie *IssueError
-					if !errors.As(err, &ie) {
-						t.Fatalf("err is %T, want *IssueError: %v", err, err)
-					}
+				if err == nil && kind.kind == faultproxy.Error {
+					t.Errorf("Issue succeeded although %s was refused", p)
+				}
+				// On success, exactly one key: the lease's.
+				if ie := f.issueOutcome(t, role, is, l, creds, err); ie != nil {
 					mustContain(t, ie.Step, "whose creation was not answered")
 					f.assertRolledBackOrSweepable(t, role, is, ie)
 				}
@@ -373,7 +360,7 @@ func TestFault_UpdateAtEveryCall(t *testing.T) {
 // assertLeaseRecordsAWS checks that the lease lists exactly the policies and groups its user has in AWS.
 func (f *faultEnv) assertLeaseRecordsAWS(t *testing.T, l *Lease) {
 	t.Helper()
-	s := f.awsUser(t, l.UserName)
+	s := f.userState(t, l.UserName)
 	if !sameSet(s.attached, l.PolicyARNs) || !sameSet(s.groups, l.Groups) || !sameSet(s.inline, l.InlinePolicies) {
 		f.leak(t, "IAM user %s has attached %v, groups %v, inline %v; its lease records %v, %v, %v",
 			l.UserName, s.attached, s.groups, s.inline, l.PolicyARNs, l.Groups, l.InlinePolicies)
@@ -385,7 +372,7 @@ func (f *faultEnv) assertLeaseRecordsAWS(t *testing.T, l *Lease) {
 func (f *faultEnv) assertLeaseIsAWS(t *testing.T, l *Lease, role Role) {
 	t.Helper()
 	f.assertLeaseRecordsAWS(t, l)
-	s := f.awsUser(t, l.UserName)
+	s := f.userState(t, l.UserName)
 	if !sameSet(l.PolicyARNs, role.PolicyARNs) || !sameSet(l.Groups, role.IAMGroups) {
 		t.Errorf("lease has policies %v and groups %v, the role %v and %v", l.PolicyARNs, l.Groups, role.PolicyARNs, role.IAMGroups)
 	}

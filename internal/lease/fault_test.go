@@ -1,13 +1,10 @@
 package lease
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
-	"net/http"
 	"slices"
 	"sort"
 	"strings"
@@ -46,7 +43,7 @@ type faultEnv struct {
 	leaks int
 	// lenient skips strictIAM, for a test that compares the calls moto saw with those the proxy saw.
 	lenient bool
-	// fillGaps answers where moto cannot (see motoGapAnswers).
+	// fillGaps answers where moto cannot (see moto.GapClient).
 	fillGaps bool
 	// extras, when set, adds things to each lease's user out of band before revokeFaultCase revokes it (see
 	// TestFault_RevokeExtrasAtEveryCall).
@@ -96,7 +93,7 @@ func (f *faultEnv) proxied(maxAttempts int, apiOptions ...func(*middleware.Stack
 	}
 	cfg.APIOptions = apiOptions
 	if f.fillGaps {
-		cfg.HTTPClient = motoGapAnswers{next: awshttp.NewBuildableClient()}
+		cfg.HTTPClient = moto.GapClient{Next: awshttp.NewBuildableClient()}
 	}
 	endpoint := aws.String(f.px.URL)
 	var client IAMAPI = iam.NewFromConfig(cfg, func(o *iam.Options) { o.BaseEndpoint = endpoint })
@@ -136,42 +133,6 @@ func (s *strictIAM) DeleteUser(ctx context.Context, in *iam.DeleteUserInput, o .
 		}
 	}
 	return s.IAMAPI.DeleteUser(ctx, in, o...)
-}
-
-// motoGapAnswers stands in for AWS where moto cannot: moto answers iam:ListServiceSpecificCredentials with HTTP 500
-// (NotImplementedError). A permanent 500 is retried to the last attempt, and each retry of it costs the standard
-// retryer 14 tokens of its retry quota (500) that no success refunds: against moto, a few revokes exhaust the quota
-// and the next throttled call fails with "retry quota exceeded". The call still goes through the proxy, where it
-// can be throttled like any other; only moto's 500 is replaced with AWS's answer for a user with no such
-// credentials.
-type motoGapAnswers struct{ next aws.HTTPClient }
-
-func (a motoGapAnswers) Do(r *http.Request) (*http.Response, error) {
-	var body []byte
-	if r.Body != nil {
-		b, err := io.ReadAll(r.Body)
-		if err != nil {
-			return nil, err
-		}
-		_ = r.Body.Close()
-		body = b
-		r.Body = io.NopCloser(bytes.NewReader(b))
-	}
-	resp, err := a.next.Do(r)
-	if err != nil || resp.StatusCode != http.StatusInternalServerError || !bytes.Contains(body, []byte("Action=ListServiceSpecificCredentials")) {
-		return resp, err
-	}
-	_ = resp.Body.Close()
-	answer := `<ListServiceSpecificCredentialsResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">` +
-		`<ListServiceSpecificCredentialsResult><ServiceSpecificCredentials/></ListServiceSpecificCredentialsResult>` +
-		`<ResponseMetadata><RequestId>fault-test</RequestId></ResponseMetadata></ListServiceSpecificCredentialsResponse>`
-	return &http.Response{
-		Status: "200 OK", StatusCode: http.StatusOK, Proto: resp.Proto, ProtoMajor: resp.ProtoMajor, ProtoMinor: resp.ProtoMinor,
-		Header:        http.Header{"Content-Type": {"text/xml"}},
-		Body:          io.NopCloser(strings.NewReader(answer)),
-		ContentLength: int64(len(answer)),
-		Request:       r,
-	}, nil
 }
 
 // faultCase starts one case: a user path of its own, the clock at the real time (moto stamps CreateDate with it),
@@ -298,6 +259,38 @@ func unremoved(reqs []moto.Request) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// proxiedLease issues a lease of role through the proxy, the SDK making maxAttempts attempts a call, and fails t if
+// it cannot: the lease a fault case then revokes, renews or updates.
+func (f *faultEnv) proxiedLease(t *testing.T, role Role, maxAttempts int) (*Issuer, *Lease) {
+	t.Helper()
+	is := f.proxied(maxAttempts)
+	l, _, err := is.Issue(testCtx(t), role, Request{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return is, l
+}
+
+// cleanLease issues a lease of a fresh fault case of role through the proxy, with no fault and no retries, and
+// forgets the issue's calls: the operation that follows is the clean run whose calls are the fault points.
+func (f *faultEnv) cleanLease(t *testing.T, role Role) (Role, *Issuer, *Lease) {
+	t.Helper()
+	clean := f.faultCase(t, role)
+	is, l := f.proxiedLease(t, clean, noRetries)
+	f.px.Reset()
+	return clean, is, l
+}
+
+// logExercised logs how many fault cases of each kind ran for op, how many in all, and the leaks found so far.
+func (f *faultEnv) logExercised(t *testing.T, op string, exercised map[string]int) {
+	t.Helper()
+	total := 0
+	for _, n := range exercised {
+		total += n
+	}
+	t.Logf("%s fault points exercised: %d %v, leaks found: %d", op, total, exercised, f.leaks)
 }
 
 func testCtx(t *testing.T) context.Context {
@@ -431,11 +424,7 @@ func TestFault_IssueAtEveryCall(t *testing.T) {
 			t.Errorf("%s: no case failed at these steps: %v", kind.name, missing)
 		}
 	}
-	total := 0
-	for _, n := range exercised {
-		total += n
-	}
-	t.Logf("issue fault points exercised: %d %v, leaks found: %d", total, exercised, f.leaks)
+	f.logExercised(t, "issue", exercised)
 }
 
 func missingSteps(steps map[string]map[string][]string, covered map[string]bool) []string {
@@ -463,21 +452,11 @@ func (f *faultEnv) issueFaultCase(t *testing.T, role Role, kind faultKind, p fau
 	if !fired {
 		t.Fatalf("the fault at %s never fired: calls %v", p, calls)
 	}
+	if err == nil && kind.attempts == noRetries && p.action != "GetCallerIdentity" {
+		t.Errorf("Issue succeeded although %s failed", p)
+	}
 	var step string
-	if err == nil {
-		if kind.attempts == noRetries && p.action != "GetCallerIdentity" {
-			t.Errorf("Issue succeeded although %s failed", p)
-		}
-		f.assertLeaseIsAll(t, role, l, creds)
-		if err := is.Revoke(testCtx(t), l); err != nil {
-			t.Errorf("revoking the lease: %v", err)
-		}
-	} else {
-		t.Log(err)
-		var ie *IssueError
-		if !errors.As(err, &ie) {
-			t.Fatalf("err is %T, want *IssueError: %v", err, err)
-		}
+	if ie := f.issueOutcome(t, role, is, l, creds, err); ie != nil {
 		if p.action == "GetCallerIdentity" {
 			t.Errorf("a failed propagation check is retried, not fatal: %v", err)
 		}
@@ -495,6 +474,25 @@ func (f *faultEnv) issueFaultCase(t *testing.T, role Role, kind faultKind, p fau
 	return step
 }
 
+// issueOutcome checks an issue a fault hit. When it succeeded (err nil): the lease is all its user holds, and it is
+// revoked; nil is returned. When it failed: the error is logged and must be an *IssueError, which is returned.
+func (f *faultEnv) issueOutcome(t *testing.T, role Role, is *Issuer, l *Lease, creds Credentials, err error) *IssueError {
+	t.Helper()
+	if err == nil {
+		f.assertLeaseIsAll(t, role, l, creds)
+		if err := is.Revoke(testCtx(t), l); err != nil {
+			t.Errorf("revoking the lease: %v", err)
+		}
+		return nil
+	}
+	t.Log(err)
+	var ie *IssueError
+	if !errors.As(err, &ie) {
+		t.Fatalf("err is %T, want *IssueError: %v", err, err)
+	}
+	return ie
+}
+
 func containsAll(s string, parts []string) bool {
 	for _, p := range parts {
 		if !strings.Contains(s, p) {
@@ -507,7 +505,7 @@ func containsAll(s string, parts []string) bool {
 // assertLeaseIsAll checks that a successful issue left exactly what its lease records, all of the role.
 func (f *faultEnv) assertLeaseIsAll(t *testing.T, role Role, l *Lease, creds Credentials) {
 	t.Helper()
-	s := f.awsUser(t, l.UserName)
+	s := f.userState(t, l.UserName)
 	if creds.AccessKeyID != l.AccessKeyID || l.AccessKeyID == "" {
 		t.Errorf("credentials %s, lease %q: the lease does not name the key handed out", creds, l.AccessKeyID)
 	}
@@ -555,7 +553,7 @@ func (f *faultEnv) assertRolledBackOrSweepable(t *testing.T, role Role, is *Issu
 	for _, u := range out.Users {
 		name := aws.ToString(u.UserName)
 		left = append(left, name)
-		s := f.awsUser(t, name)
+		s := f.userState(t, name)
 		if s.tags[TagLeaseID] == "" || s.tags[TagRole] != role.Name {
 			f.leak(t, "left-over IAM user %s lacks the lease tags: %v", name, s.tags)
 		}
@@ -584,53 +582,6 @@ func (f *faultEnv) assertRolledBackOrSweepable(t *testing.T, role Role, is *Issu
 	}
 }
 
-// awsUser is what IAM holds on a user, read directly from moto.
-type awsUser struct {
-	keys, inline, attached, groups []string
-	tags                           map[string]string
-}
-
-func (f *faultEnv) awsUser(t *testing.T, user string) awsUser {
-	t.Helper()
-	ctx := testCtx(t)
-	name := aws.String(user)
-	s := awsUser{tags: map[string]string{}}
-	keys, err := f.iam.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range keys.AccessKeyMetadata {
-		s.keys = append(s.keys, aws.ToString(k.AccessKeyId))
-	}
-	inline, err := f.iam.ListUserPolicies(ctx, &iam.ListUserPoliciesInput{UserName: name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.inline = inline.PolicyNames
-	attached, err := f.iam.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range attached.AttachedPolicies {
-		s.attached = append(s.attached, aws.ToString(p.PolicyArn))
-	}
-	groups, err := f.iam.ListGroupsForUser(ctx, &iam.ListGroupsForUserInput{UserName: name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, g := range groups.Groups {
-		s.groups = append(s.groups, aws.ToString(g.GroupName))
-	}
-	tags, err := f.iam.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tg := range tags.Tags {
-		s.tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
-	}
-	return s
-}
-
 // readGuard reads the date the user's guard enforces, from AWS.
 func (f *faultEnv) readGuard(t *testing.T, user string) time.Time {
 	t.Helper()
@@ -648,13 +599,7 @@ func TestFault_RevokeAtEveryCall(t *testing.T) {
 	f := newFaultEnv(t)
 	role := f.faultRole()
 
-	clean := f.faultCase(t, role)
-	is := f.proxied(noRetries)
-	l, _, err := is.Issue(testCtx(t), clean, Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.px.Reset()
+	clean, is, l := f.cleanLease(t, role)
 	if err := is.Revoke(testCtx(t), l); err != nil {
 		t.Fatal(err)
 	}
@@ -669,11 +614,7 @@ func TestFault_RevokeAtEveryCall(t *testing.T) {
 			exercised[kind.name]++
 		}
 	}
-	total := 0
-	for _, n := range exercised {
-		total += n
-	}
-	t.Logf("revoke fault points exercised: %d %v, leaks found: %d", total, exercised, f.leaks)
+	f.logExercised(t, "revoke", exercised)
 }
 
 // knownDeletes are the revoke calls that remove what the lease recorded: refused, the revoke cannot finish.
@@ -689,18 +630,14 @@ var knownDeletes = map[string]string{
 
 func (f *faultEnv) revokeFaultCase(t *testing.T, role Role, kind faultKind, p faultPoint) {
 	role = f.faultCase(t, role)
-	is := f.proxied(kind.attempts)
-	l, _, err := is.Issue(testCtx(t), role, Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	is, l := f.proxiedLease(t, role, kind.attempts)
 	before := *l
 	if f.extras != nil {
 		f.extras(t, l.UserName)
 	}
 	f.px.Reset()
 	f.px.Add(kind.rules(p)...)
-	err = is.Revoke(testCtx(t), l)
+	err := is.Revoke(testCtx(t), l)
 	fired := f.fired()
 	f.px.Reset()
 	if !fired {
@@ -780,13 +717,7 @@ func TestFault_RenewAtEveryCall(t *testing.T) {
 	f := newFaultEnv(t)
 	role := f.faultRole()
 
-	clean := f.faultCase(t, role)
-	is := f.proxied(noRetries)
-	l, _, err := is.Issue(testCtx(t), clean, Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.px.Reset()
+	clean, is, l := f.cleanLease(t, role)
 	f.clock.Advance(30 * time.Minute)
 	if err := is.Renew(testCtx(t), l, 2*time.Hour); err != nil {
 		t.Fatal(err)
@@ -834,20 +765,12 @@ func TestFault_RenewAtEveryCall(t *testing.T) {
 		})
 	})
 	exercised[hold.name]++
-	total := 0
-	for _, n := range exercised {
-		total += n
-	}
-	t.Logf("renew fault points exercised: %d %v, leaks found: %d", total, exercised, f.leaks)
+	f.logExercised(t, "renew", exercised)
 }
 
 func (f *faultEnv) renewFaultCase(t *testing.T, role Role, kind faultKind, p faultPoint, renew func(context.Context, *Lease) error) {
 	role = f.faultCase(t, role)
-	is := f.proxied(noRetries)
-	l, _, err := is.Issue(testCtx(t), role, Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	is, l := f.proxiedLease(t, role, noRetries)
 	before := *l
 	f.clock.Advance(30 * time.Minute)
 	want := f.clock.Now().Add(2 * time.Hour)
@@ -864,7 +787,7 @@ func (f *faultEnv) renewFaultCase(t *testing.T, role Role, kind faultKind, p fau
 		defer func() { px.Close(); f.px = shared }()
 	}
 	f.px.Add(kind.rules(p)...)
-	err = renew(testCtx(t), l)
+	err := renew(testCtx(t), l)
 	fired := f.fired()
 	f.px.Reset()
 	if !fired {
@@ -872,7 +795,7 @@ func (f *faultEnv) renewFaultCase(t *testing.T, role Role, kind faultKind, p fau
 	}
 
 	guard := f.readGuard(t, l.UserName)
-	tag, _ := time.Parse(time.RFC3339, f.awsUser(t, l.UserName).tags[TagExpiresAt])
+	tag, _ := time.Parse(time.RFC3339, f.userState(t, l.UserName).tags[TagExpiresAt])
 	t.Logf("err=%v; lease %s, guard %s, tag %s", err, l.ExpiresAt.Format(time.RFC3339), guard.Format(time.RFC3339), tag.Format(time.RFC3339))
 	if !guard.Equal(l.ExpiresAt) {
 		f.leak(t, "half-renewed: the lease expires %s, the guard in AWS enforces %s (Renew returned %v)", l.ExpiresAt, guard, err)
@@ -907,18 +830,14 @@ func (f *faultEnv) renewFaultCase(t *testing.T, role Role, kind faultKind, p fau
 func TestFault_RenewSaysSoWhenTheGuardCannotBeReadBack(t *testing.T) {
 	f := newFaultEnv(t)
 	role := f.faultCase(t, f.faultRole())
-	is := f.proxied(noRetries)
-	l, _, err := is.Issue(testCtx(t), role, Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	is, l := f.proxiedLease(t, role, noRetries)
 	before := *l
 	f.clock.Advance(30 * time.Minute)
 	want := f.clock.Now().Add(time.Hour)
 	f.px.Reset()
 	f.px.Add(faultproxy.Rule{Action: "PutUserPolicy", Call: 1, Kind: faultproxy.Cut},
 		faultproxy.Rule{Action: "GetUserPolicy", Call: 1, Kind: faultproxy.Error, Fault: faultproxy.AccessDenied})
-	err = is.Renew(testCtx(t), l, time.Hour)
+	err := is.Renew(testCtx(t), l, time.Hour)
 	f.px.Reset()
 	if err == nil {
 		t.Fatal("Renew succeeded without knowing the guard's date")
@@ -929,7 +848,7 @@ func TestFault_RenewSaysSoWhenTheGuardCannotBeReadBack(t *testing.T) {
 	if !l.ExpiresAt.Equal(before.ExpiresAt) {
 		t.Errorf("lease moved to %s", l.ExpiresAt)
 	}
-	if tag := f.awsUser(t, l.UserName).tags[TagExpiresAt]; tag != formatExpiry(want) {
+	if tag := f.userState(t, l.UserName).tags[TagExpiresAt]; tag != formatExpiry(want) {
 		t.Errorf("expiry tag %s, want the later date %s", tag, formatExpiry(want))
 	}
 	// The next renewal settles it.
@@ -970,7 +889,7 @@ func TestFault_IssueRefusedCreateUserLeavesNamesakeAlone(t *testing.T) {
 	}
 	t.Log(err)
 	mustContain(t, err.Error(), `creating IAM user "ci-deployer"`, "AccessDenied", "rollback complete")
-	s := f.awsUser(t, "ci-deployer") // fails the test if the user is gone
+	s := f.userState(t, "ci-deployer") // fails the test if the user is gone
 	if len(s.keys) != 1 {
 		t.Errorf("the namesake's access keys are %v, want its one key untouched", s.keys)
 	}

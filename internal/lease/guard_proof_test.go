@@ -391,15 +391,7 @@ func TestGuardProof_IssuedAndRenewedGuardsFromAWS(t *testing.T) {
 // applies (after the date, not before) is what the evaluator proves above, on the documents AWS holds.
 func TestGuardProof_MotoEnforcesTheDeny(t *testing.T) {
 	e := newMotoEnv(t)
-	admin := e.newAdmin()
-	if err := e.server.EnableAuth(); err != nil {
-		t.Fatal(err)
-	}
-	adminIAM := iam.NewFromConfig(e.cfg, func(o *iam.Options) {
-		o.BaseEndpoint = aws.String(e.server.URL)
-		o.Credentials = admin
-	})
-	i := e.issuer(func(o *Options) { o.IAM = adminIAM })
+	adminIAM, i := e.adminIssuer()
 	role := Role{Name: "guarded", CredentialType: IAMUser,
 		PolicyDocument: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"}]}`}
 	l, creds, err := i.Issue(e.ctx(), role, Request{TTL: time.Hour})

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/moto"
@@ -154,9 +155,10 @@ func sameSet(a, b []string) bool {
 	return slices.Equal(a, b)
 }
 
-// newAdmin creates an IAM user with AdministratorAccess and returns its key: with moto's authorization on, the
-// default test credentials belong to no IAM user and every call they sign is refused.
-func (e *motoEnv) newAdmin() aws.CredentialsProvider {
+// adminIssuer creates an IAM user with AdministratorAccess, turns moto's authorization on (newMotoEnv turns it off
+// again when the test ends), and returns an IAM client signing as that user and an Issuer on it: with moto's
+// authorization on, the default test credentials belong to no IAM user and every call they sign is refused.
+func (e *motoEnv) adminIssuer() (*iam.Client, *Issuer) {
 	e.t.Helper()
 	ctx := e.ctx()
 	if _, err := e.iam.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("admin")}); err != nil {
@@ -170,23 +172,23 @@ func (e *motoEnv) newAdmin() aws.CredentialsProvider {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return credentials.NewStaticCredentialsProvider(aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey), "")
-}
-
-func TestIssue_KeyAuthenticates(t *testing.T) {
-	e := newMotoEnv(t)
-	role := e.fullRole("deploy")
-	admin := e.newAdmin()
-	// From here on moto checks every signature and permission, so that a key that does not exist fails (without
-	// authorization moto answers any key with a default identity). The issuer signs as the admin user.
+	admin := credentials.NewStaticCredentialsProvider(aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey), "")
 	if err := e.server.EnableAuth(); err != nil {
-		t.Fatal(err)
+		e.t.Fatal(err)
 	}
 	adminIAM := iam.NewFromConfig(e.cfg, func(o *iam.Options) {
 		o.BaseEndpoint = aws.String(e.server.URL)
 		o.Credentials = admin
 	})
-	i := e.issuer(func(o *Options) { o.IAM = adminIAM })
+	return adminIAM, e.issuer(func(o *Options) { o.IAM = adminIAM })
+}
+
+func TestIssue_KeyAuthenticates(t *testing.T) {
+	e := newMotoEnv(t)
+	role := e.fullRole("deploy")
+	// From here on moto checks every signature and permission, so that a key that does not exist fails (without
+	// authorization moto answers any key with a default identity). The issuer signs as the admin user.
+	_, i := e.adminIssuer()
 
 	e.record()
 	l, creds, err := i.Issue(e.ctx(), role, Request{WaitForPropagation: true})
@@ -225,6 +227,12 @@ func TestIssue_KeyAuthenticates(t *testing.T) {
 }
 
 // failingIAM is the real client with chosen calls replaced: the faults moto cannot be asked for.
+// failing returns a failingIAM on moto, failing nothing until the test sets its functions, and an Issuer using it.
+func (e *motoEnv) failing() (*failingIAM, *Issuer) {
+	f := &failingIAM{Client: e.iam}
+	return f, e.issuer(func(o *Options) { o.IAM = f })
+}
+
 type failingIAM struct {
 	*iam.Client
 	createUser       func(context.Context, *iam.CreateUserInput) (*iam.CreateUserOutput, error)
@@ -234,39 +242,33 @@ type failingIAM struct {
 	deleteUser       func(context.Context, *iam.DeleteUserInput) (*iam.DeleteUserOutput, error)
 }
 
-func (f *failingIAM) CreateUser(ctx context.Context, in *iam.CreateUserInput, o ...func(*iam.Options)) (*iam.CreateUserOutput, error) {
-	if f.createUser != nil {
-		return f.createUser(ctx, in)
+// failOr calls fail when the test set it, and IAM otherwise.
+func failOr[I, O any](ctx context.Context, in I, o []func(*iam.Options), fail func(context.Context, I) (O, error),
+	iamCall func(context.Context, I, ...func(*iam.Options)) (O, error)) (O, error) {
+	if fail != nil {
+		return fail(ctx, in)
 	}
-	return f.Client.CreateUser(ctx, in, o...)
+	return iamCall(ctx, in, o...)
+}
+
+func (f *failingIAM) CreateUser(ctx context.Context, in *iam.CreateUserInput, o ...func(*iam.Options)) (*iam.CreateUserOutput, error) {
+	return failOr(ctx, in, o, f.createUser, f.Client.CreateUser)
 }
 
 func (f *failingIAM) AttachUserPolicy(ctx context.Context, in *iam.AttachUserPolicyInput, o ...func(*iam.Options)) (*iam.AttachUserPolicyOutput, error) {
-	if f.attachUserPolicy != nil {
-		return f.attachUserPolicy(ctx, in)
-	}
-	return f.Client.AttachUserPolicy(ctx, in, o...)
+	return failOr(ctx, in, o, f.attachUserPolicy, f.Client.AttachUserPolicy)
 }
 
 func (f *failingIAM) CreateAccessKey(ctx context.Context, in *iam.CreateAccessKeyInput, o ...func(*iam.Options)) (*iam.CreateAccessKeyOutput, error) {
-	if f.createAccessKey != nil {
-		return f.createAccessKey(ctx, in)
-	}
-	return f.Client.CreateAccessKey(ctx, in, o...)
+	return failOr(ctx, in, o, f.createAccessKey, f.Client.CreateAccessKey)
 }
 
 func (f *failingIAM) PutUserPolicy(ctx context.Context, in *iam.PutUserPolicyInput, o ...func(*iam.Options)) (*iam.PutUserPolicyOutput, error) {
-	if f.putUserPolicy != nil {
-		return f.putUserPolicy(ctx, in)
-	}
-	return f.Client.PutUserPolicy(ctx, in, o...)
+	return failOr(ctx, in, o, f.putUserPolicy, f.Client.PutUserPolicy)
 }
 
 func (f *failingIAM) DeleteUser(ctx context.Context, in *iam.DeleteUserInput, o ...func(*iam.Options)) (*iam.DeleteUserOutput, error) {
-	if f.deleteUser != nil {
-		return f.deleteUser(ctx, in)
-	}
-	return f.Client.DeleteUser(ctx, in, o...)
+	return failOr(ctx, in, o, f.deleteUser, f.Client.DeleteUser)
 }
 
 // assertRolledBack checks that a failed Issue left nothing and said so.
@@ -302,11 +304,7 @@ func (e *motoEnv) groupMembers(group string) []string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	var names []string
-	for _, u := range out.Users {
-		names = append(names, aws.ToString(u.UserName))
-	}
-	return names
+	return fieldOf(out.Users, func(u types.User) *string { return u.UserName })
 }
 
 func TestIssue_RollsBackWhenAttachFails(t *testing.T) {
@@ -366,12 +364,12 @@ func TestIssue_RollsBackWhenDocumentRejected(t *testing.T) {
 func TestIssue_RollsBackWhenAccessKeyFails(t *testing.T) {
 	e := newMotoEnv(t)
 	role := e.fullRole("deploy")
-	f := &failingIAM{Client: e.iam}
+	f, i := e.failing()
 	f.createAccessKey = func(ctx context.Context, in *iam.CreateAccessKeyInput) (*iam.CreateAccessKeyOutput, error) {
 		return nil, sdkError("IAM", "CreateAccessKey", 409, "LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: 2")
 	}
 	e.record()
-	_, _, err := e.issuer(func(o *Options) { o.IAM = f }).Issue(e.ctx(), role, Request{})
+	_, _, err := i.Issue(e.ctx(), role, Request{})
 	reqs := e.recording()
 	e.assertRolledBack(err, reqs, "creating an access key for IAM user", "LimitExceeded")
 	c := actionCounts(reqs)
@@ -384,14 +382,14 @@ func TestIssue_RollbackSurvivesCanceledContext(t *testing.T) {
 	e := newMotoEnv(t)
 	role := e.fullRole("deploy")
 	ctx, cancel := context.WithCancel(e.ctx())
-	f := &failingIAM{Client: e.iam}
+	f, i := e.failing()
 	f.attachUserPolicy = func(actx context.Context, in *iam.AttachUserPolicyInput) (*iam.AttachUserPolicyOutput, error) {
 		cancel() // the user pressed Ctrl-C while the policies were being attached
 		<-actx.Done()
 		return nil, actx.Err()
 	}
 	e.record()
-	_, _, err := e.issuer(func(o *Options) { o.IAM = f }).Issue(ctx, role, Request{})
+	_, _, err := i.Issue(ctx, role, Request{})
 	reqs := e.recording()
 	e.assertRolledBack(err, reqs, "context canceled")
 	if !errors.Is(err, context.Canceled) {
@@ -403,11 +401,11 @@ func TestIssue_RollbackIncompleteSaysSo(t *testing.T) {
 	e := newMotoEnv(t)
 	role := e.fullRole("deploy")
 	role.PolicyARNs = append(role.PolicyARNs, "arn:aws:iam::123456789012:policy/does-not-exist")
-	f := &failingIAM{Client: e.iam}
+	f, i := e.failing()
 	f.deleteUser = func(context.Context, *iam.DeleteUserInput) (*iam.DeleteUserOutput, error) {
 		return nil, sdkError("IAM", "DeleteUser", 400, "Throttling", "Rate exceeded")
 	}
-	_, _, err := e.issuer(func(o *Options) { o.IAM = f }).Issue(e.ctx(), role, Request{})
+	_, _, err := i.Issue(e.ctx(), role, Request{})
 	if err == nil {
 		t.Fatal("Issue succeeded")
 	}
@@ -435,7 +433,7 @@ func TestIssue_RollbackIncompleteSaysSo(t *testing.T) {
 func TestIssue_RollsBackUserWhoseCreateAnswerWasLost(t *testing.T) {
 	e := newMotoEnv(t)
 	role := e.fullRole("deploy")
-	f := &failingIAM{Client: e.iam}
+	f, i := e.failing()
 	f.createUser = func(ctx context.Context, in *iam.CreateUserInput) (*iam.CreateUserOutput, error) {
 		if _, err := e.iam.CreateUser(ctx, in); err != nil {
 			return nil, err
@@ -443,7 +441,7 @@ func TestIssue_RollsBackUserWhoseCreateAnswerWasLost(t *testing.T) {
 		return nil, errors.New("read tcp: connection reset by peer")
 	}
 	e.record()
-	_, _, err := e.issuer(func(o *Options) { o.IAM = f }).Issue(e.ctx(), role, Request{})
+	_, _, err := i.Issue(e.ctx(), role, Request{})
 	reqs := e.recording()
 	e.assertRolledBack(err, reqs, "creating IAM user", "connection reset by peer")
 	if indexOf(reqs, "GetUser") < 0 {

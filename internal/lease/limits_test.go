@@ -19,22 +19,28 @@ func runLimitsCases(t *testing.T, validate func(string) error, cases []limitsCas
 			name = fmt.Sprintf("%s...(%d)", name[:20], len(tt.in))
 		}
 		t.Run(name, func(t *testing.T) {
-			err := validate(tt.in)
-			if len(tt.want) == 0 {
-				if err != nil {
-					t.Fatalf("error = %v, want nil", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("error = nil, want one containing %q", tt.want)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error = %q, want it to contain %q", err, w)
-				}
-			}
+			assertErrContains(t, "error", validate(tt.in), tt.want)
 		})
+	}
+}
+
+// assertErrContains fails t unless err contains every phrase of want or, with want empty, err is nil; call names
+// what returned err, for the messages.
+func assertErrContains(t *testing.T, call string, err error, want []string) {
+	t.Helper()
+	if len(want) == 0 {
+		if err != nil {
+			t.Fatalf("%s = %v, want nil", call, err)
+		}
+		return
+	}
+	if err == nil {
+		t.Fatalf("%s = nil, want an error containing %q", call, want)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("%s = %q, want it to contain %q", call, err, w)
+		}
 	}
 }
 
@@ -215,21 +221,7 @@ func TestValidateTags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := ValidateTags(tt.tags, tt.reserved)
-			if len(tt.want) == 0 {
-				if err != nil {
-					t.Fatalf("ValidateTags() = %v, want nil", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("ValidateTags() = nil, want an error containing %q", tt.want)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("ValidateTags() error = %q, want it to contain %q", err, w)
-				}
-			}
+			assertErrContains(t, "ValidateTags()", ValidateTags(tt.tags, tt.reserved), tt.want)
 		})
 	}
 }

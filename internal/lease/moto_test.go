@@ -13,12 +13,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/moto"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/clock"
 )
 
+// Parallel on purpose: Go wants a TestMain in each package; moto.RunTests is their shared body.
 // motoServer is shared by every test of the package; nil when AWSDYNAMIC_MOTO_PYTHON is unset.
 var motoServer *moto.Server
 
@@ -38,15 +40,7 @@ type motoEnv struct {
 // recorder are global.
 func newMotoEnv(t *testing.T) *motoEnv {
 	t.Helper()
-	if motoServer == nil {
-		t.Skipf("%s is not set: this test needs a moto server", moto.PythonEnv)
-	}
-	if err := motoServer.DisableAuth(); err != nil {
-		t.Fatal(err)
-	}
-	if err := motoServer.Reset(); err != nil {
-		t.Fatal(err)
-	}
+	resetMoto(t, "this test needs a moto server")
 	t.Cleanup(func() {
 		if err := motoServer.DisableAuth(); err != nil {
 			t.Errorf("turning moto's authorization off again: %v", err)
@@ -62,6 +56,21 @@ func newMotoEnv(t *testing.T) *motoEnv {
 		clock:  clock.NewFake(time.Now().UTC().Truncate(time.Second)),
 	}
 	return e
+}
+
+// resetMoto skips tb when moto is not running (why says what needs it); otherwise it turns moto's authorization off
+// and empties it.
+func resetMoto(tb testing.TB, why string) {
+	tb.Helper()
+	if motoServer == nil {
+		tb.Skipf("%s is not set: %s", moto.PythonEnv, why)
+	}
+	if err := motoServer.DisableAuth(); err != nil {
+		tb.Fatal(err)
+	}
+	if err := motoServer.Reset(); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 // motoConfig is a root aws.Config as the provider would build it, with the SDK's standard retryer: its backoff is
@@ -195,6 +204,18 @@ func lastIndexOf(reqs []moto.Request, action string) int {
 	return -1
 }
 
+// issueDeploy arranges fullRole("deploy") and issues a lease of it through i, failing the test if it cannot; it
+// returns the lease, its credentials and the role.
+func (e *motoEnv) issueDeploy(i *Issuer) (*Lease, Credentials, Role) {
+	e.t.Helper()
+	role := e.fullRole("deploy")
+	l, creds, err := i.Issue(e.ctx(), role, Request{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return l, creds, role
+}
+
 // usersUnder lists the user names moto holds under path.
 func (e *motoEnv) usersUnder(path string) []string {
 	e.t.Helper()
@@ -202,11 +223,17 @@ func (e *motoEnv) usersUnder(path string) []string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	var names []string
-	for _, u := range out.Users {
-		names = append(names, aws.ToString(u.UserName))
+	return fieldOf(out.Users, func(u types.User) *string { return u.UserName })
+}
+
+// fieldOf lists one field of each item of an IAM listing (names, ARNs, key IDs), in the listing's order; nil for an
+// empty listing.
+func fieldOf[T any](items []T, field func(T) *string) []string {
+	var out []string
+	for _, it := range items {
+		out = append(out, aws.ToString(field(it)))
 	}
-	return names
+	return out
 }
 
 // decodedPolicy reads an inline policy back: IAM returns documents URL-encoded.

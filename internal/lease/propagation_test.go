@@ -109,10 +109,7 @@ func TestPropagation_StopsWhenCanceled(t *testing.T) {
 func TestPropagation_TimesOutWithClearError(t *testing.T) {
 	e := newMotoEnv(t)
 	i := e.issuer()
-	l, creds, err := i.Issue(e.ctx(), e.fullRole("deploy"), Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, creds, _ := e.issueDeploy(i)
 	if err := i.Revoke(e.ctx(), l); err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +117,7 @@ func TestPropagation_TimesOutWithClearError(t *testing.T) {
 	if err := e.server.EnableAuth(); err != nil {
 		t.Fatal(err)
 	}
-	err = i.waitForPropagation(e.ctx(), l, creds, 300*time.Millisecond)
+	err := i.waitForPropagation(e.ctx(), l, creds, 300*time.Millisecond)
 	if err == nil {
 		t.Fatal("a deleted user's key passed the propagation check")
 	}

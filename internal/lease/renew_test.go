@@ -40,10 +40,7 @@ func (e *motoEnv) guardExpiry(user string) time.Time {
 func TestRenew_MovesGuardAndTag(t *testing.T) {
 	e := newMotoEnv(t)
 	i := e.issuer()
-	l, _, err := i.Issue(e.ctx(), e.fullRole("deploy"), Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, _, _ := e.issueDeploy(i)
 	e.clock.Advance(50 * time.Minute)
 	want := e.clock.Now().Add(2 * time.Hour)
 
@@ -93,10 +90,7 @@ func TestRenew_CappedAtMax(t *testing.T) {
 func TestRenew_NotRenewablePastMaxOrExpired(t *testing.T) {
 	e := newMotoEnv(t)
 	i := e.issuer()
-	l, _, err := i.Issue(e.ctx(), e.fullRole("deploy"), Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, _, _ := e.issueDeploy(i)
 	issued := *l
 	for _, tc := range []struct {
 		name  string
@@ -132,18 +126,14 @@ func TestRenew_NotRenewablePastMaxOrExpired(t *testing.T) {
 
 func TestRenew_LeaseUnchangedWhenGuardWriteFails(t *testing.T) {
 	e := newMotoEnv(t)
-	f := &failingIAM{Client: e.iam}
-	i := e.issuer(func(o *Options) { o.IAM = f })
-	l, _, err := i.Issue(e.ctx(), e.fullRole("deploy"), Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, i := e.failing()
+	l, _, _ := e.issueDeploy(i)
 	before := *l
 	f.putUserPolicy = func(context.Context, *iam.PutUserPolicyInput) (*iam.PutUserPolicyOutput, error) {
 		return nil, sdkError("IAM", "PutUserPolicy", 400, "Throttling", "Rate exceeded")
 	}
 	e.clock.Advance(30 * time.Minute)
-	err = i.Renew(e.ctx(), l, time.Hour)
+	err := i.Renew(e.ctx(), l, time.Hour)
 	if err == nil {
 		t.Fatal("Renew succeeded although the guard was not written")
 	}

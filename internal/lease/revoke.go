@@ -282,6 +282,7 @@ func (u *userCleanup) identify(ctx context.Context) error {
 // listAll lists everything IAM lets hang on a user and blocks DeleteUser while it does. A user that does not exist
 // has nothing on it.
 func (u *userCleanup) listAll(ctx context.Context) []func() error {
+	// Parallel on purpose: one listing per kind of object, each with its own wording and whether its failure keeps the guard on.
 	return []func() error{
 		func() error {
 			p := iam.NewListAccessKeysPaginator(u.iam, &iam.ListAccessKeysInput{UserName: u.user})

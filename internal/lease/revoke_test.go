@@ -158,10 +158,7 @@ func TestRevoke_RemovesOutOfBandAdditions(t *testing.T) {
 func TestRevoke_Twice(t *testing.T) {
 	e := newMotoEnv(t)
 	i := e.issuer()
-	l, _, err := i.Issue(e.ctx(), e.fullRole("deploy"), Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, _, _ := e.issueDeploy(i)
 	if err := i.Revoke(e.ctx(), l); err != nil {
 		t.Fatal(err)
 	}
@@ -206,16 +203,12 @@ func TestRevoke_STSIsNoOp(t *testing.T) {
 
 func TestRevoke_ReportsListingErrorWhenDeleteUserFails(t *testing.T) {
 	e := newMotoEnv(t)
-	f := &failingIAM{Client: e.iam}
-	i := e.issuer(func(o *Options) { o.IAM = f })
-	l, _, err := i.Issue(e.ctx(), e.fullRole("deploy"), Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, i := e.failing()
+	l, _, _ := e.issueDeploy(i)
 	f.deleteUser = func(ctx context.Context, in *iam.DeleteUserInput) (*iam.DeleteUserOutput, error) {
 		return nil, sdkError("IAM", "DeleteUser", 409, "DeleteConflict", "Cannot delete entity, must remove credentials first.")
 	}
-	err = i.Revoke(e.ctx(), l)
+	err := i.Revoke(e.ctx(), l)
 	if err == nil {
 		t.Fatal("Revoke succeeded although DeleteUser failed")
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/faultproxy"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/moto"
@@ -56,10 +57,7 @@ func (e *motoEnv) keysOf(user string) []string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	var ids []string
-	for _, k := range out.AccessKeyMetadata {
-		ids = append(ids, aws.ToString(k.AccessKeyId))
-	}
+	ids := fieldOf(out.AccessKeyMetadata, func(k types.AccessKeyMetadata) *string { return k.AccessKeyId })
 	sort.Strings(ids)
 	return ids
 }

@@ -208,14 +208,14 @@ func pickRoleARN(role Role, req Request) (string, error) {
 				return a, nil
 			}
 		}
-		return "", fmt.Errorf("role_arn %q is not one of the role's role_arns: %s", req.RoleARN, quoteStrings(arns))
+		return "", fmt.Errorf("role_arn %q is not one of the role's role_arns: %s", req.RoleARN, policy.QuoteList(arns))
 	case len(arns) == 1:
 		return arns[0], nil
 	case len(arns) == 0:
 		return "", errors.New("the role has no role_arns: an assumed_role role needs the IAM role(s) to assume")
 	}
 	return "", fmt.Errorf("the role has %d role_arns, so the credential must say which one to assume: set role_arn to one of %s",
-		len(arns), quoteStrings(arns))
+		len(arns), policy.QuoteList(arns))
 }
 
 // stsName is the AssumeRole session name or the federated user's name: the request's, else the username template
@@ -325,13 +325,13 @@ func (i *Issuer) federationPolicies(ctx context.Context, role Role) (string, []s
 	if len(groupDocs) > 0 {
 		// Vault's order: the groups' statements, then the role's.
 		if document, err = policy.Combine(append(groupDocs, own)...); err != nil {
-			return "", nil, fmt.Errorf("merging the inline policies of iam_groups %s with policy_document: %w", quoteStrings(groups), err)
+			return "", nil, fmt.Errorf("merging the inline policies of iam_groups %s with policy_document: %w", policy.QuoteList(groups), err)
 		}
 	}
 
 	fromGroups := ""
 	if len(groups) > 0 {
-		fromGroups = fmt.Sprintf(" (with the policies of iam_groups %s)", quoteStrings(groups))
+		fromGroups = fmt.Sprintf(" (with the policies of iam_groups %s)", policy.QuoteList(groups))
 	}
 	switch {
 	case document == "" && len(arns) == 0:

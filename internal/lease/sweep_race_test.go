@@ -100,7 +100,7 @@ func TestSweep_RacingSweepsAndRenewalsOnHundredsOfLeases(t *testing.T) {
 		t.Error(err)
 	}
 
-	left := e.userNames(t)
+	left := e.usersUnder("/")
 	for _, l := range live {
 		if !slices.Contains(left, l.UserName) {
 			t.Errorf("live lease %s (user %s) was removed", l.ID, l.UserName)

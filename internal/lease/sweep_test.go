@@ -64,7 +64,7 @@ func TestSweep_RevokesExpiredAndHalfCreatedOnlyOurs(t *testing.T) {
 	if dry.Examined != 4 || dry.Leases != 3 {
 		t.Errorf("examined %d users, %d leases; want 4 and 3", dry.Examined, dry.Leases)
 	}
-	if n := e.userCount(t); n != 4 {
+	if n := len(e.usersUnder("/")); n != 4 {
 		t.Fatalf("a dry run removed users: %d left, want 4", n)
 	}
 
@@ -75,7 +75,7 @@ func TestSweep_RevokesExpiredAndHalfCreatedOnlyOurs(t *testing.T) {
 	if got := names(rep.Revoked); !slices.Equal(got, want) {
 		t.Fatalf("sweep revoked %v, want %v", got, want)
 	}
-	left := e.userNames(t)
+	left := e.usersUnder("/")
 	slices.Sort(left)
 	wantLeft := []string{valid.UserName, foreign}
 	slices.Sort(wantLeft)
@@ -90,18 +90,3 @@ func TestSweep_RefusesWithoutPath(t *testing.T) {
 		t.Fatal("a sweep without a path prefix must be refused")
 	}
 }
-
-func (e *motoEnv) userNames(t *testing.T) []string {
-	t.Helper()
-	out, err := e.iam.ListUsers(e.ctx(), &iam.ListUsersInput{PathPrefix: aws.String("/")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, u := range out.Users {
-		names = append(names, aws.ToString(u.UserName))
-	}
-	return names
-}
-
-func (e *motoEnv) userCount(t *testing.T) int { return len(e.userNames(t)) }

@@ -92,7 +92,7 @@ func TestRevoke_LeavesAForeignUserOfTheSameNameUntouched(t *testing.T) {
 					t.Errorf("revoke called %s on the foreign user: %v", r.Action, moto.Actions(e.recording()))
 				}
 			}
-			s := e.userState(l.UserName)
+			s := e.userState(t, l.UserName)
 			if !slices.Contains(s.keys, theirKey) || !slices.Contains(s.inline, "theirs") || len(s.attached) != 1 {
 				t.Errorf("the foreign user lost something: %+v", s)
 			}
@@ -115,7 +115,7 @@ func TestRevoke_RemovesTheRealKeyWhenTheRecordIsStale(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Revoke with an unknown recorded key and the real one listed: %v", err)
 	}
-	if slices.Contains(e.userNames(t), l.UserName) {
+	if slices.Contains(e.usersUnder("/"), l.UserName) {
 		t.Fatalf("the user with the real key %s is still there", real)
 	}
 }
@@ -171,7 +171,7 @@ func TestSweep_TrustsTheGuardNotTheTags(t *testing.T) {
 	if !slices.Contains(skipped, victim) {
 		t.Errorf("skipped %v: the user with a key and no guard must be reported as left alone", skipped)
 	}
-	left := e.userNames(t)
+	left := e.usersUnder("/")
 	for _, u := range []string{live.UserName, victim} {
 		if !slices.Contains(left, u) {
 			t.Errorf("the sweep removed %s (users left: %v)", u, left)
@@ -198,7 +198,7 @@ func TestSweep_SeesARenewalMadeAfterTheListing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Revoked) != 0 || !slices.Contains(e.userNames(t), l.UserName) {
+	if len(rep.Revoked) != 0 || !slices.Contains(e.usersUnder("/"), l.UserName) {
 		t.Errorf("the sweep revoked a renewed lease: %+v", rep)
 	}
 }

@@ -9,53 +9,38 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/moto"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/policy"
 )
 
-// userState is what an IAM user holds, read with the SDK.
+// userState is what an IAM user holds, read with the SDK straight from moto.
 type userState struct {
 	attached, inline, groups, keys []string
 	tags                           map[string]string
 }
 
-func (e *motoEnv) userState(name string) userState {
-	e.t.Helper()
-	ctx, user := e.ctx(), aws.String(name)
-	var s userState
-	att, err := e.iam.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: user})
-	if err != nil {
-		e.t.Fatal(err)
+// userState reads what IAM holds on user name, failing t (the test or fault case reading it) if it cannot.
+func (e *motoEnv) userState(t *testing.T, name string) userState {
+	t.Helper()
+	ctx, user := testCtx(t), aws.String(name)
+	att, errAtt := e.iam.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: user})
+	in, errIn := e.iam.ListUserPolicies(ctx, &iam.ListUserPoliciesInput{UserName: user})
+	gr, errGr := e.iam.ListGroupsForUser(ctx, &iam.ListGroupsForUserInput{UserName: user})
+	keys, errKeys := e.iam.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: user})
+	tags, errTags := e.iam.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: user})
+	if err := errors.Join(errAtt, errIn, errGr, errKeys, errTags); err != nil {
+		t.Fatal(err)
 	}
-	for _, p := range att.AttachedPolicies {
-		s.attached = append(s.attached, aws.ToString(p.PolicyArn))
+	s := userState{
+		attached: fieldOf(att.AttachedPolicies, func(p types.AttachedPolicy) *string { return p.PolicyArn }),
+		inline:   in.PolicyNames,
+		groups:   fieldOf(gr.Groups, func(g types.Group) *string { return g.GroupName }),
+		keys:     fieldOf(keys.AccessKeyMetadata, func(k types.AccessKeyMetadata) *string { return k.AccessKeyId }),
+		tags:     map[string]string{},
 	}
-	in, err := e.iam.ListUserPolicies(ctx, &iam.ListUserPoliciesInput{UserName: user})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	s.inline = in.PolicyNames
-	gr, err := e.iam.ListGroupsForUser(ctx, &iam.ListGroupsForUserInput{UserName: user})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	for _, g := range gr.Groups {
-		s.groups = append(s.groups, aws.ToString(g.GroupName))
-	}
-	keys, err := e.iam.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: user})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	for _, k := range keys.AccessKeyMetadata {
-		s.keys = append(s.keys, aws.ToString(k.AccessKeyId))
-	}
-	tags, err := e.iam.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: user})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	s.tags = map[string]string{}
 	for _, tg := range tags.Tags {
 		s.tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
 	}
@@ -65,11 +50,7 @@ func (e *motoEnv) userState(name string) userState {
 func TestUpdate_AppliesRoleDiffInPlace(t *testing.T) {
 	e := newMotoEnv(t)
 	i := e.issuer()
-	from := e.fullRole("deploy")
-	l, creds, err := i.Issue(e.ctx(), from, Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, creds, from := e.issueDeploy(i)
 	if _, err := e.iam.CreateGroup(e.ctx(), &iam.CreateGroupInput{GroupName: aws.String("auditors")}); err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +67,7 @@ func TestUpdate_AppliesRoleDiffInPlace(t *testing.T) {
 	}
 	reqs := e.recording()
 
-	s := e.userState(l.UserName)
+	s := e.userState(t, l.UserName)
 	if !sameSet(s.attached, to.PolicyARNs) || !slices.Equal(l.PolicyARNs, to.PolicyARNs) {
 		t.Errorf("attached %v, lease %v, want %v", s.attached, l.PolicyARNs, to.PolicyARNs)
 	}
@@ -135,7 +116,7 @@ func TestUpdate_AppliesRoleDiffInPlace(t *testing.T) {
 		t.Fatal(err)
 	}
 	reqs = e.recording()
-	s = e.userState(l.UserName)
+	s = e.userState(t, l.UserName)
 	if !slices.Equal(s.inline, []string{GuardPolicyName}) || !slices.Equal(l.InlinePolicies, []string{GuardPolicyName}) {
 		t.Errorf("inline %v, lease %v, want only the guard", s.inline, l.InlinePolicies)
 	}
@@ -166,17 +147,13 @@ func TestUpdate_AppliesRoleDiffInPlace(t *testing.T) {
 func TestUpdate_RecordsOnlyWhatSucceeded(t *testing.T) {
 	e := newMotoEnv(t)
 	i := e.issuer()
-	from := e.fullRole("deploy")
-	l, _, err := i.Issue(e.ctx(), from, Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, _, from := e.issueDeploy(i)
 	to := from
 	missing := "arn:aws:iam::123456789012:policy/does-not-exist"
 	to.PolicyARNs = []string{from.PolicyARNs[0], missing, "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"}
 	to.IAMGroups = []string{"no-such-group"}
 
-	err = i.Update(e.ctx(), l, from, to)
+	err := i.Update(e.ctx(), l, from, to)
 	if err == nil {
 		t.Fatal("Update succeeded with a missing policy and group")
 	}
@@ -189,7 +166,7 @@ func TestUpdate_RecordsOnlyWhatSucceeded(t *testing.T) {
 	if !slices.Equal(l.Groups, []string(nil)) {
 		t.Errorf("lease groups %v: the old group was left (recorded gone) and the new one failed", l.Groups)
 	}
-	if s := e.userState(l.UserName); !sameSet(s.attached, l.PolicyARNs) || !sameSet(s.groups, l.Groups) {
+	if s := e.userState(t, l.UserName); !sameSet(s.attached, l.PolicyARNs) || !sameSet(s.groups, l.Groups) {
 		t.Errorf("AWS holds %v %v, lease records %v %v", s.attached, s.groups, l.PolicyARNs, l.Groups)
 	}
 	if err := i.Revoke(e.ctx(), l); err != nil {
@@ -203,11 +180,7 @@ func TestUpdate_RecordsOnlyWhatSucceeded(t *testing.T) {
 func TestUpdate_PermissionsBoundary(t *testing.T) {
 	e := newMotoEnv(t)
 	i := e.issuer()
-	from := e.fullRole("deploy")
-	l, _, err := i.Issue(e.ctx(), from, Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, _, from := e.issueDeploy(i)
 	var motoGaps []string
 	unimplemented := func(err error, action string) {
 		t.Helper()
@@ -224,7 +197,7 @@ func TestUpdate_PermissionsBoundary(t *testing.T) {
 	to := from
 	to.PermissionsBoundaryARN = from.PolicyARNs[0]
 	e.record()
-	err = i.Update(e.ctx(), l, from, to)
+	err := i.Update(e.ctx(), l, from, to)
 	reqs := e.recording()
 	r := requestsFor(reqs, "PutUserPermissionsBoundary")
 	if len(r) == 0 || r[0].Form.Get("PermissionsBoundary") != to.PermissionsBoundaryARN || r[0].Form.Get("UserName") != l.UserName {

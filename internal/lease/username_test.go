@@ -266,21 +266,7 @@ func TestNamer_Check(t *testing.T) {
 			if err != nil {
 				t.Fatalf("NewNamer() error = %v", err)
 			}
-			err = n.Check()
-			if len(tt.want) == 0 {
-				if err != nil {
-					t.Fatalf("Check() = %v, want nil", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("Check() = nil, want an error containing %q", tt.want)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("Check() error = %q, want it to contain %q", err, w)
-				}
-			}
+			assertErrContains(t, "Check()", n.Check(), tt.want)
 		})
 	}
 }

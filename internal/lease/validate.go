@@ -135,7 +135,7 @@ func (r Role) Validate(o ValidateOptions) []Problem {
 		sort.Strings(attrs)
 		for _, a := range attrs {
 			if set[a] && !r.CredentialType.in(belongs[a]) {
-				add(a, false, "Attribute Does Not Apply", "%s has no meaning for credential_type %q; it applies to %s. Remove it, or change credential_type.", a, r.CredentialType, quoteList(belongs[a]))
+				add(a, false, "Attribute Does Not Apply", "%s has no meaning for credential_type %q; it applies to %s. Remove it, or change credential_type.", a, r.CredentialType, policy.QuoteList(belongs[a]))
 			}
 		}
 		hasPolicy := set["policy_arns"] || set["policy_document"] || set["iam_groups"]
@@ -178,14 +178,7 @@ func (r Role) Validate(o ValidateOptions) []Problem {
 		} else {
 			budget, why := policy.InlineBudget, "STS's 2,048-character session policy limit"
 			if r.CredentialType == IAMUser {
-				guard := o.GuardSize
-				if guard <= 0 {
-					path := r.UserPath
-					if path == "" {
-						path = DefaultUserPath
-					}
-					guard = GuardSize("aws-us-gov", path, strings.Repeat("x", MaxUserNameLen), r.Network)
-				}
+				guard := r.guardSize(o)
 				budget -= guard
 				why = fmt.Sprintf("IAM's 2,048-character inline policy budget per user, of which the expiry guard takes %d", guard)
 			}
@@ -204,14 +197,7 @@ func (r Role) Validate(o ValidateOptions) []Problem {
 		case r.Network.IsZero() || !kindKnown:
 		case r.CredentialType == IAMUser && r.PolicyDocument == "":
 			// With a document, its check above counts the guard, networks included.
-			guard := o.GuardSize
-			if guard <= 0 {
-				path := r.UserPath
-				if path == "" {
-					path = DefaultUserPath
-				}
-				guard = GuardSize("aws-us-gov", path, strings.Repeat("x", MaxUserNameLen), r.Network)
-			}
+			guard := r.guardSize(o)
 			if guard > policy.InlineBudget {
 				add("allowed_source_ips", false, "Allowed Networks Too Large", "The expiry guard with allowed_source_ips, allowed_source_vpcs and allowed_vpc_endpoints takes %d characters, over IAM's %d-character inline policy budget per user. Use fewer, wider CIDR blocks, or VPC endpoints.", guard, policy.InlineBudget)
 			}
@@ -328,7 +314,7 @@ func (r Role) ValidateRequest(req Request, unknown map[string]bool) []Problem {
 	set := map[string]bool{"role_arn": req.RoleARN != "", "role_session_name": req.RoleSessionName != "", "mfa_code": req.MFACode != ""}
 	for _, a := range []string{"mfa_code", "role_arn", "role_session_name"} {
 		if set[a] && known(a) && !kind.in(requestBelongs[a]) {
-			add(a, false, "Attribute Does Not Apply", "%s has no meaning for credential_type %q; it applies to %s. Remove it, or change the role's credential_type.", a, kind, quoteList(requestBelongs[a]))
+			add(a, false, "Attribute Does Not Apply", "%s has no meaning for credential_type %q; it applies to %s. Remove it, or change the role's credential_type.", a, kind, policy.QuoteList(requestBelongs[a]))
 		}
 	}
 
@@ -337,9 +323,9 @@ func (r Role) ValidateRequest(req Request, unknown map[string]bool) []Problem {
 		if known("role_arn", "role_arns") && len(r.RoleARNs) > 0 {
 			switch {
 			case set["role_arn"] && !slices.Contains(r.RoleARNs, req.RoleARN):
-				add("role_arn", false, "Role ARN Not Allowed", "role_arn %q is not one of the role's role_arns: %s. Use one of them, or add it to the role's role_arns.", req.RoleARN, quoteStrings(r.RoleARNs))
+				add("role_arn", false, "Role ARN Not Allowed", "role_arn %q is not one of the role's role_arns: %s. Use one of them, or add it to the role's role_arns.", req.RoleARN, policy.QuoteList(r.RoleARNs))
 			case !set["role_arn"] && len(unique(r.RoleARNs)) > 1:
-				add("role_arn", false, "Missing Role ARN", "The role has %d role_arns, so the credential must say which one to assume: set role_arn to one of %s.", len(unique(r.RoleARNs)), quoteStrings(r.RoleARNs))
+				add("role_arn", false, "Missing Role ARN", "The role has %d role_arns, so the credential must say which one to assume: set role_arn to one of %s.", len(unique(r.RoleARNs)), policy.QuoteList(r.RoleARNs))
 			}
 		}
 		if set["role_session_name"] && known("role_session_name") {
@@ -384,12 +370,17 @@ func (r Role) ValidateRequest(req Request, unknown map[string]bool) []Problem {
 	return ps
 }
 
-func quoteStrings(list []string) string {
-	q := make([]string, len(list))
-	for i, s := range list {
-		q[i] = fmt.Sprintf("%q", s)
+// guardSize is the size of the expiry guard r's users will carry: o.GuardSize, or when that is zero the largest it
+// can be, under the role's (or the default) path, for a 64-character name in the longest partition name.
+func (r Role) guardSize(o ValidateOptions) int {
+	if o.GuardSize > 0 {
+		return o.GuardSize
 	}
-	return strings.Join(q, ", ")
+	path := r.UserPath
+	if path == "" {
+		path = DefaultUserPath
+	}
+	return GuardSize("aws-us-gov", path, strings.Repeat("x", MaxUserNameLen), r.Network)
 }
 
 func isHardwareSerial(s string) bool {
@@ -415,14 +406,6 @@ func (k CredentialType) in(kinds []CredentialType) bool {
 	return false
 }
 
-func quoteList(kinds []CredentialType) string {
-	q := make([]string, len(kinds))
-	for i, k := range kinds {
-		q[i] = fmt.Sprintf("%q", k)
-	}
-	return strings.Join(q, ", ")
-}
-
-func quoteKinds() string { return quoteList(CredentialTypes) }
+func quoteKinds() string { return policy.QuoteList(CredentialTypes) }
 
 var sourceIdentityPattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)

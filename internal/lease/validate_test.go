@@ -111,18 +111,7 @@ func TestRoleValidate(t *testing.T) {
 			r := validIAMRole()
 			tc.mutate(&r)
 			ps := r.Validate(opts)
-			if tc.attr == "" {
-				if len(ps) != 0 {
-					t.Fatalf("want no problem, got %+v", ps)
-				}
-				return
-			}
-			for _, p := range ps {
-				if p.Attribute == tc.attr && strings.Contains(p.Detail, tc.phrase) && p.Warning == tc.warning {
-					return
-				}
-			}
-			t.Fatalf("want a problem on %s containing %q (warning=%v), got %+v", tc.attr, tc.phrase, tc.warning, ps)
+			assertProblem(t, ps, tc.attr, tc.phrase, tc.warning)
 		})
 	}
 }
@@ -191,18 +180,25 @@ func TestRoleValidateRequest(t *testing.T) {
 				unknown[u] = true
 			}
 			ps := tc.role.ValidateRequest(tc.req, unknown)
-			if tc.attr == "" {
-				if len(ps) != 0 {
-					t.Fatalf("want no problem, got %+v", ps)
-				}
-				return
-			}
-			for _, p := range ps {
-				if p.Attribute == tc.attr && strings.Contains(p.Detail, tc.phrase) && p.Warning == tc.warning {
-					return
-				}
-			}
-			t.Fatalf("want a problem on %s containing %q (warning=%v), got %+v", tc.attr, tc.phrase, tc.warning, ps)
+			assertProblem(t, ps, tc.attr, tc.phrase, tc.warning)
 		})
 	}
+}
+
+// assertProblem fails t unless ps holds a problem on attr whose detail contains phrase, a warning or not as warning
+// says; attr "" means ps must be empty.
+func assertProblem(t *testing.T, ps []Problem, attr, phrase string, warning bool) {
+	t.Helper()
+	if attr == "" {
+		if len(ps) != 0 {
+			t.Fatalf("want no problem, got %+v", ps)
+		}
+		return
+	}
+	for _, p := range ps {
+		if p.Attribute == attr && strings.Contains(p.Detail, phrase) && p.Warning == warning {
+			return
+		}
+	}
+	t.Fatalf("want a problem on %s containing %q (warning=%v), got %+v", attr, phrase, warning, ps)
 }

@@ -6,7 +6,6 @@ package leasescmd
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -20,27 +19,18 @@ import (
 
 // Run executes `leases` with args (without the subcommand name) and returns the exit code: 0 listed, 1 AWS could
 // not be read (what could be read is still printed), 2 bad usage.
+// Parallel on purpose: each subcommand's Run is main.go's entry, binding the real clock that tests replace.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return run(ctx, args, stdout, stderr, clock.Real{})
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, local clock.Clock) int {
-	fs := flag.NewFlagSet("leases", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cmdaws.NewFlagSet("leases", "[--path /awsdynamic/] [--role NAME] [--json]", stderr)
 	path := fs.String("path", lease.DefaultUserPath, "IAM path prefix of the users to list")
 	role := fs.String("role", "", "list only the leases of this role")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	aws := cmdaws.Register(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: terraform-provider-awsdynamic leases [--path /awsdynamic/] [--role NAME] [--json] "+cmdaws.Usage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "leases: unexpected argument %q\n", fs.Arg(0))
-		fs.Usage()
+	if !cmdaws.Parse(fs, args, stderr) {
 		return 2
 	}
 	if err := lease.ValidateLeasePath(*path); err != nil {

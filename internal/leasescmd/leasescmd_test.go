@@ -9,45 +9,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/cmdtest"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/moto"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/clock"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/lease"
 )
 
+// Parallel on purpose: Go wants a TestMain in each package; moto.RunTests is their shared body.
 var motoServer *moto.Server
 
 func TestMain(m *testing.M) { os.Exit(moto.RunTests(m, "leasescmd", &motoServer)) }
 
 func TestRun_ListsLeasesAsTableAndJSON(t *testing.T) {
-	if motoServer == nil {
-		t.Skip("moto not running")
-	}
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	if err := motoServer.Reset(); err != nil {
-		t.Fatal(err)
-	}
+	_, c := cmdtest.Env(t, motoServer)
 	ctx := context.Background()
-	c := iam.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIAIOSFODNN7EXAMPLE", "secret", "")},
-		func(o *iam.Options) { o.BaseEndpoint = aws.String(motoServer.URL) })
-	is := lease.NewIssuer(lease.Options{IAM: c, Clock: clock.NewFake(time.Now())})
-	issue := func(role string) (*lease.Lease, lease.Credentials) {
-		l, creds, err := is.Issue(ctx, lease.Role{Name: role, CredentialType: lease.IAMUser,
-			PolicyDocument: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`},
-			lease.Request{TTL: time.Hour})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return l, creds
-	}
+	is := cmdtest.Issuer(c, time.Now())
+	issue := func(role string) (*lease.Lease, lease.Credentials) { return cmdtest.Issue(t, is, role, time.Hour) }
 	deploy, secret := issue("deploy")
 	other, _ := issue("other")
 	flags := []string{"--iam-endpoint", motoServer.URL, "--sts-endpoint", motoServer.URL}

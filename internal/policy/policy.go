@@ -347,7 +347,7 @@ func unknownElement(where, k string, known []string) string {
 			return fmt.Sprintf("%q: element names are case-sensitive, write %q", k, kn)
 		}
 	}
-	return fmt.Sprintf("unknown element %q in %s: IAM accepts only %s", k, where, quoteList(known))
+	return fmt.Sprintf("unknown element %q in %s: IAM accepts only %s", k, where, QuoteList(known))
 }
 
 func joinProblems(problems []string) error {
@@ -370,7 +370,8 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-func quoteList(items []string) string {
+// QuoteList quotes each item and joins them with ", ": how error messages name the values they accept.
+func QuoteList[T ~string](items []T) string {
 	q := make([]string, len(items))
 	for i, s := range items {
 		q[i] = fmt.Sprintf("%q", s)

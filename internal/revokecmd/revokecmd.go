@@ -6,7 +6,6 @@ package revokecmd
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -23,28 +22,19 @@ const (
 )
 
 // Run executes `revoke` with args (without the subcommand name) and returns the exit code.
+// Parallel on purpose: each subcommand's Run is main.go's entry, binding the real clock that tests replace.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return run(ctx, args, stdout, stderr, clock.Real{})
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, local clock.Clock) int {
-	fs := flag.NewFlagSet("revoke", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cmdaws.NewFlagSet("revoke", "(--role NAME | --lease-id ID) [--path /awsdynamic/] [--dry-run]", stderr)
 	path := fs.String("path", lease.DefaultUserPath, "IAM path prefix of the users to revoke")
 	role := fs.String("role", "", "revoke every lease of this role")
 	leaseID := fs.String("lease-id", "", "revoke this one lease")
 	dryRun := fs.Bool("dry-run", false, "print what would be revoked, revoke nothing")
 	aws := cmdaws.Register(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: terraform-provider-awsdynamic revoke (--role NAME | --lease-id ID) [--path /awsdynamic/] [--dry-run] "+cmdaws.Usage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return ExitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "revoke: unexpected argument %q\n", fs.Arg(0))
-		fs.Usage()
+	if !cmdaws.Parse(fs, args, stderr) {
 		return ExitUsage
 	}
 	if (*role == "") == (*leaseID == "") {

@@ -9,14 +9,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/cmdtest"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/moto"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/clock"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/lease"
 )
 
+// Parallel on purpose: Go wants a TestMain in each package; moto.RunTests is their shared body.
 var motoServer *moto.Server
 
 func TestMain(m *testing.M) { os.Exit(moto.RunTests(m, "revokecmd", &motoServer)) }
@@ -28,33 +29,15 @@ type env struct {
 }
 
 func newEnv(t *testing.T) *env {
-	if motoServer == nil {
-		t.Skip("moto not running")
-	}
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	_, c := cmdtest.Env(t, motoServer)
 	t.Setenv("AWS_ENDPOINT_URL_IAM", motoServer.URL)
 	t.Setenv("AWS_ENDPOINT_URL_STS", motoServer.URL)
-	if err := motoServer.Reset(); err != nil {
-		t.Fatal(err)
-	}
-	c := iam.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIAIOSFODNN7EXAMPLE", "secret", "")},
-		func(o *iam.Options) { o.BaseEndpoint = aws.String(motoServer.URL) })
-	return &env{t: t, iam: c, is: lease.NewIssuer(lease.Options{IAM: c, Clock: clock.NewFake(time.Now())})}
+	return &env{t: t, iam: c, is: cmdtest.Issuer(c, time.Now())}
 }
 
 func (e *env) issue(role string) *lease.Lease {
 	e.t.Helper()
-	l, _, err := e.is.Issue(context.Background(), lease.Role{Name: role, CredentialType: lease.IAMUser,
-		PolicyDocument: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`},
-		lease.Request{TTL: time.Hour})
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	l, _ := cmdtest.Issue(e.t, e.is, role, time.Hour)
 	return l
 }
 

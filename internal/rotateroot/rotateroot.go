@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/awsconfig"
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/cmdaws"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/lease"
 )
 
@@ -44,12 +45,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, usage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "rotate-root: unexpected argument %q\n", fs.Arg(0))
-		fs.Usage()
+	if !cmdaws.Parse(fs, args, stderr) {
 		return 2
 	}
 	if *timeout <= 0 {

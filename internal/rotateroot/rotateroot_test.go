@@ -19,6 +19,7 @@ import (
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/moto"
 )
 
+// Parallel on purpose: Go wants a TestMain in each package; moto.RunTests is their shared body.
 var motoServer *moto.Server
 
 func TestMain(m *testing.M) { os.Exit(moto.RunTests(m, "rotateroot", &motoServer)) }
@@ -86,6 +87,18 @@ func newEnv(t *testing.T) *env {
 	}
 	e.original = []byte(content)
 	return e
+}
+
+// behindProxy puts a fault proxy between the command and moto, closed when the test ends, and returns it.
+func (e *env) behindProxy() *faultproxy.Proxy {
+	e.t.Helper()
+	px, err := faultproxy.Start(motoServer.URL)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(px.Close)
+	e.endpointURL = px.URL
+	return px
 }
 
 func (e *env) run(extra ...string) (code int, stdout, stderr string) {
@@ -239,12 +252,7 @@ func TestRun_RefusesAUserWithTwoKeys(t *testing.T) {
 // the user's keys are as they were, and the message says the old key is still live.
 func TestRun_FailureBeforeTheWriteDeletesTheNewKey(t *testing.T) {
 	e := newEnv(t)
-	px, err := faultproxy.Start(motoServer.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer px.Close()
-	e.endpointURL = px.URL
+	px := e.behindProxy()
 	// The identity check is the first GetCallerIdentity; every later one (the new key's) is refused.
 	for n := 2; n <= 50; n++ {
 		px.Add(faultproxy.Rule{Action: "GetCallerIdentity", Call: n, Kind: faultproxy.Error, Fault: faultproxy.AccessDenied})
@@ -270,12 +278,7 @@ func TestRun_FailureBeforeTheWriteDeletesTheNewKey(t *testing.T) {
 // one, and the message names the live key and the one to delete, with the command.
 func TestRun_FailureAfterTheWriteKeepsTheOldKeyAndSaysWhichIsLive(t *testing.T) {
 	e := newEnv(t)
-	px, err := faultproxy.Start(motoServer.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer px.Close()
-	e.endpointURL = px.URL
+	px := e.behindProxy()
 	px.Add(faultproxy.Rule{Action: "DeleteAccessKey", Kind: faultproxy.Error, Fault: faultproxy.AccessDenied})
 	code, _, errOut := e.run()
 	if code != 1 {
@@ -303,12 +306,7 @@ func TestRun_FailureAfterTheWriteKeepsTheOldKeyAndSaysWhichIsLive(t *testing.T) 
 // two-key limit refuses the retry) leaves no unknown key.
 func TestRun_LostCreateAnswerLeavesNoUnknownKey(t *testing.T) {
 	e := newEnv(t)
-	px, err := faultproxy.Start(motoServer.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer px.Close()
-	e.endpointURL = px.URL
+	px := e.behindProxy()
 	px.Add(faultproxy.Rule{Action: "CreateAccessKey", Call: 1, Kind: faultproxy.Cut, Times: 1})
 	code, _, errOut := e.run()
 	t.Log(errOut)

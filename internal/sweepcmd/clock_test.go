@@ -3,16 +3,14 @@ package sweepcmd
 import (
 	"bytes"
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/cmdtest"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/clock"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/lease"
 )
@@ -25,34 +23,14 @@ func (s skewedClock) Now() time.Time { return time.Now().Add(time.Duration(s)).U
 // The sweep goes by AWS's clock: a sweeper whose clock runs two hours ahead leaves a lease that AWS still honors
 // alone, and one whose clock runs two hours behind still revokes a lease whose guard AWS already enforces.
 func TestRun_GoesByAWSTimeNotTheLocalClock(t *testing.T) {
-	if motoServer == nil {
-		t.Skip("moto not running")
-	}
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	if err := motoServer.Reset(); err != nil {
-		t.Fatal(err)
-	}
+	cfg, c := cmdtest.Env(t, motoServer)
 	ctx := context.Background()
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIAIOSFODNN7EXAMPLE", "secret", "")}
-	c := iam.NewFromConfig(cfg, func(o *iam.Options) { o.BaseEndpoint = aws.String(motoServer.URL) })
-	newSTS := func(p aws.CredentialsProvider) lease.STSAPI {
-		return sts.NewFromConfig(cfg, func(o *sts.Options) { o.Credentials = p; o.BaseEndpoint = aws.String(motoServer.URL) })
-	}
+	newSTS := cmdtest.NewSTS(cfg, motoServer)
 	// Leases issued with moto's own (this machine's) time: AWS's time in this test.
 	issue := func(at time.Time, ttl time.Duration) *lease.Lease {
 		t.Helper()
 		is := lease.NewIssuer(lease.Options{IAM: c, STS: newSTS(nil), NewSTS: newSTS, Clock: clock.NewFake(at)})
-		l, _, err := is.Issue(ctx, lease.Role{Name: "sweep", CredentialType: lease.IAMUser,
-			PolicyDocument: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`},
-			lease.Request{TTL: ttl})
-		if err != nil {
-			t.Fatal(err)
-		}
+		l, _ := cmdtest.Issue(t, is, "sweep", ttl)
 		return l
 	}
 	live := issue(time.Now(), time.Hour)                   // AWS honors it for another hour

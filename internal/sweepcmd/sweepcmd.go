@@ -5,7 +5,6 @@ package sweepcmd
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
@@ -15,28 +14,19 @@ import (
 )
 
 // Run executes `sweep` with args (without the subcommand name) and returns the exit code.
+// Parallel on purpose: each subcommand's Run is main.go's entry, binding the real clock that tests replace.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return run(ctx, args, stdout, stderr, clock.Real{})
 }
 
 // run is Run with the local clock injected: tests skew it to prove that the sweep goes by AWS's time.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, local clock.Clock) int {
-	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cmdaws.NewFlagSet("sweep", "[--path /awsdynamic/] [--grace 10m] [--dry-run]", stderr)
 	path := fs.String("path", lease.DefaultUserPath, "IAM path prefix of the users to examine")
 	grace := fs.Duration("grace", lease.DefaultSweepGrace, "how long past expiry (or past creation, for half-created users) a user is left alone")
 	dryRun := fs.Bool("dry-run", false, "report what would be revoked, revoke nothing")
 	awsFlags := cmdaws.Register(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: terraform-provider-awsdynamic sweep [--path /awsdynamic/] [--grace 10m] [--dry-run] "+cmdaws.Usage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "sweep: unexpected argument %q\n", fs.Arg(0))
-		fs.Usage()
+	if !cmdaws.Parse(fs, args, stderr) {
 		return 2
 	}
 	if err := (lease.SweepOptions{PathPrefix: *path, Grace: *grace}).Validate(); err != nil {

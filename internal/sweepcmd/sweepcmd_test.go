@@ -9,44 +9,25 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/cmdtest"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/moto"
-	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/clock"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/lease"
 )
 
+// Parallel on purpose: Go wants a TestMain in each package; moto.RunTests is their shared body.
 var motoServer *moto.Server
 
 func TestMain(m *testing.M) { os.Exit(moto.RunTests(m, "sweepcmd", &motoServer)) }
 
 func TestRun_SweepsExpiredLeaseUsersFromEnvironmentSettings(t *testing.T) {
-	if motoServer == nil {
-		t.Skip("moto not running")
-	}
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	_, c := cmdtest.Env(t, motoServer)
 	t.Setenv("AWS_ENDPOINT_URL_IAM", motoServer.URL) // the environment variable, not a flag: what a CI job sets
-	if err := motoServer.Reset(); err != nil {
-		t.Fatal(err)
-	}
-	c := iam.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIAIOSFODNN7EXAMPLE", "secret", "")},
-		func(o *iam.Options) { o.BaseEndpoint = aws.String(motoServer.URL) })
 	ctx := context.Background()
 	// A lease issued two hours ago for 15 minutes: its guard, which the sweep reads, denies everything since.
-	past := lease.NewIssuer(lease.Options{IAM: c, Clock: clock.NewFake(time.Now().Add(-2 * time.Hour))})
-	expired, _, err := past.Issue(ctx, lease.Role{Name: "expired", CredentialType: lease.IAMUser,
-		PolicyDocument: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`},
-		lease.Request{TTL: 15 * time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
+	expired, _ := cmdtest.Issue(t, cmdtest.Issuer(c, time.Now().Add(-2*time.Hour)), "expired", 15*time.Minute)
 	// Users whose tags alone say expired: someone's user (no lease tag) and one with a forged lease tag and a key
 	// (no guard: not an issue of this provider's). Neither may go.
 	mk := func(name string, leaseTag bool) {

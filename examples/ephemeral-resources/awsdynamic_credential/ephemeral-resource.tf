@@ -1,3 +1,4 @@
+# Self-contained on purpose: this example works when copied alone, so it repeats other examples' setup.
 terraform {
   required_providers {
     aws = {

@@ -3,6 +3,7 @@ package faultproxy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/moto"
 )
 
+// Parallel on purpose: Go wants a TestMain in each package; moto.RunTests is their shared body.
 var motoServer *moto.Server
 
 // The proxy is tested in front of real moto, as it is used.
@@ -39,6 +41,38 @@ func upstream(t *testing.T) (string, func() int) {
 	}
 }
 
+// startProxy starts a proxy in front of moto, closed when t ends, and returns it with upstream's count of the IAM
+// requests that reached moto.
+func startProxy(t *testing.T) (*Proxy, func() int) {
+	t.Helper()
+	up, reached := upstream(t)
+	p, err := Start(up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p, reached
+}
+
+// holdListUsers sends one ListUsers through p, whose rules must hold it, and returns once p holds it; the channel
+// gets the call's outcome after Release. what names the call in the failure message.
+func holdListUsers(t *testing.T, p *Proxy, what string) <-chan error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		_, err := client(p.URL).ListUsers(context.Background(), &iam.ListUsersInput{})
+		done <- err
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for p.Holding("ListUsers") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s was never held", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return done
+}
+
 func client(url string) *iam.Client {
 	return iam.NewFromConfig(aws.Config{
 		Region:      "us-east-1",
@@ -50,19 +84,14 @@ func client(url string) *iam.Client {
 }
 
 func TestProxy_InjectsAWSErrorOnChosenCall(t *testing.T) {
-	up, reached := upstream(t)
-	p, err := Start(up)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p, reached := startProxy(t)
 	p.Add(Rule{Action: "ListUsers", Call: 2, Kind: Error, Fault: AccessDenied})
 	c := client(p.URL)
 	ctx := context.Background()
 	if _, err := c.ListUsers(ctx, &iam.ListUsersInput{}); err != nil {
 		t.Fatalf("call 1: %v", err)
 	}
-	_, err = c.ListUsers(ctx, &iam.ListUsersInput{})
+	_, err := c.ListUsers(ctx, &iam.ListUsersInput{})
 	var ae smithy.APIError
 	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" {
 		t.Fatalf("call 2: want AccessDenied, got %v", err)
@@ -79,14 +108,9 @@ func TestProxy_InjectsAWSErrorOnChosenCall(t *testing.T) {
 }
 
 func TestProxy_CutForwardsButClientSeesNoAnswer(t *testing.T) {
-	up, reached := upstream(t)
-	p, err := Start(up)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p, reached := startProxy(t)
 	p.Add(Rule{Action: "ListUsers", Kind: Cut, Times: 1})
-	_, err = client(p.URL).ListUsers(context.Background(), &iam.ListUsersInput{})
+	_, err := client(p.URL).ListUsers(context.Background(), &iam.ListUsersInput{})
 	if err == nil {
 		t.Fatal("a cut connection must fail the call")
 	}
@@ -96,25 +120,9 @@ func TestProxy_CutForwardsButClientSeesNoAnswer(t *testing.T) {
 }
 
 func TestProxy_HoldUntilRelease(t *testing.T) {
-	up, _ := upstream(t)
-	p, err := Start(up)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p, _ := startProxy(t)
 	p.Add(Rule{Action: "ListUsers", Kind: Hold})
-	done := make(chan error, 1)
-	go func() {
-		_, err := client(p.URL).ListUsers(context.Background(), &iam.ListUsersInput{})
-		done <- err
-	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for p.Holding("ListUsers") == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("call was never held")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	done := holdListUsers(t, p, "call")
 	select {
 	case err := <-done:
 		t.Fatalf("held call returned early: %v", err)
@@ -141,12 +149,7 @@ func TestRoundTrips_CountsSequentialNotConcurrent(t *testing.T) {
 }
 
 func TestProxy_ProbabilityThrottlesAShare(t *testing.T) {
-	up, _ := upstream(t)
-	p, err := Start(up)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p, _ := startProxy(t)
 	p.Add(Rule{Probability: 0.3, Kind: Error, Fault: Throttling})
 	c := client(p.URL)
 	failed := 0
@@ -164,27 +167,11 @@ func TestProxy_ProbabilityThrottlesAShare(t *testing.T) {
 }
 
 func TestProxy_HoldsAgainAfterReleaseAndReset(t *testing.T) {
-	up, _ := upstream(t)
-	p, err := Start(up)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p, _ := startProxy(t)
 	for round := 0; round < 2; round++ {
 		p.Reset()
 		p.Add(Rule{Action: "ListUsers", Kind: Hold})
-		done := make(chan error, 1)
-		go func() {
-			_, err := client(p.URL).ListUsers(context.Background(), &iam.ListUsersInput{})
-			done <- err
-		}()
-		deadline := time.Now().Add(5 * time.Second)
-		for p.Holding("ListUsers") == 0 {
-			if time.Now().After(deadline) {
-				t.Fatalf("round %d: call was never held", round)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		done := holdListUsers(t, p, fmt.Sprintf("round %d: call", round))
 		p.Release()
 		if err := <-done; err != nil {
 			t.Fatal(err)

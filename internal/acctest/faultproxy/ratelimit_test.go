@@ -14,12 +14,7 @@ import (
 // The rate limit is the account's: every client shares it, writes and reads have buckets of their own, and a call
 // past it is answered Throttling without reaching moto.
 func TestProxy_AccountWideRateLimitThrottlesWritesAndReadsSeparately(t *testing.T) {
-	up, reached := upstream(t)
-	p, err := Start(up)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p, reached := startProxy(t)
 	p.SetRateLimit(RateLimit{WritesPerSecond: 0.001, ReadsPerSecond: 0.001, Burst: 3})
 	ctx := context.Background()
 	a, b := client(p.URL), client(p.URL) // two clients, one account

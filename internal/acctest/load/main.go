@@ -14,7 +14,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -126,7 +125,7 @@ func run(s settings) (bool, error) {
 	defer px.Close()
 	// moto answers iam:ListServiceSpecificCredentials with HTTP 500 (not implemented), which every revoke would
 	// retry for seconds that AWS never charges: the proxy answers it as AWS does for a user without any.
-	gap := &gapFiller{next: px}
+	gap := &moto.GapHandler{Next: px}
 	proxySrv := &http.Server{Handler: gap, ReadHeaderTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -167,7 +166,7 @@ func run(s settings) (bool, error) {
 
 	users, keys := countLeft(root)
 	ok := len(apply.failed) == 0 && len(destroy.failed) == 0 && users == 0 && keys == 0
-	report := render(s, apply, destroy, liveUsers, users, keys, gap.answered)
+	report := render(s, apply, destroy, liveUsers, users, keys, gap.Answered())
 	fmt.Print(report)
 	if s.out != "" {
 		if err := os.WriteFile(s.out, []byte(report), 0o644); err != nil {
@@ -305,66 +304,6 @@ func countLeft(c *iam.Client) (users, keys int) {
 		}
 	}
 	return len(out.Users), keys
-}
-
-// gapFiller answers iam:ListServiceSpecificCredentials as AWS does when moto cannot (HTTP 500), after the proxy
-// has counted and rate-limited it like any other call.
-type gapFiller struct {
-	next     http.Handler
-	mu       sync.Mutex
-	answered int
-}
-
-const noServiceCredentials = `<ListServiceSpecificCredentialsResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">` +
-	`<ListServiceSpecificCredentialsResult><ServiceSpecificCredentials/></ListServiceSpecificCredentialsResult>` +
-	`<ResponseMetadata><RequestId>load-aws-answer</RequestId></ResponseMetadata></ListServiceSpecificCredentialsResponse>`
-
-func (g *gapFiller) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	r.Body = io.NopCloser(strings.NewReader(string(body)))
-	if !strings.Contains(string(body), "Action=ListServiceSpecificCredentials") {
-		g.next.ServeHTTP(w, r)
-		return
-	}
-	rec := &recorder{header: http.Header{}}
-	g.next.ServeHTTP(rec, r)
-	if rec.code == http.StatusInternalServerError {
-		g.mu.Lock()
-		g.answered++
-		g.mu.Unlock()
-		w.Header().Set("Content-Type", "text/xml")
-		_, _ = io.WriteString(w, noServiceCredentials)
-		return
-	}
-	for k, v := range rec.header {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(rec.code)
-	_, _ = w.Write(rec.body)
-}
-
-type recorder struct {
-	header http.Header
-	code   int
-	body   []byte
-}
-
-func (r *recorder) Header() http.Header { return r.header }
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.code == 0 {
-		r.code = http.StatusOK
-	}
-	r.body = append(r.body, b...)
-	return len(b), nil
-}
-func (r *recorder) WriteHeader(c int) {
-	if r.code == 0 {
-		r.code = c
-	}
 }
 
 // procStat is one provider process: its CPU time and peak RSS, as /proc last showed them.

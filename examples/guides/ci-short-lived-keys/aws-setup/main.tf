@@ -31,6 +31,7 @@ resource "aws_iam_role" "minter" {
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
+      # Parallel on purpose: one statement per CI system (GitHub's, then GitLab's); delete the one you do not use.
       {
         Effect    = "Allow"
         Principal = { Federated = aws_iam_openid_connect_provider.github.arn }
@@ -42,6 +43,7 @@ resource "aws_iam_role" "minter" {
           }
         }
       },
+      # Parallel on purpose: GitLab's statement, as GitHub's above; delete the one you do not use.
       {
         Effect    = "Allow"
         Principal = { Federated = aws_iam_openid_connect_provider.gitlab.arn }

@@ -1,3 +1,4 @@
+# Self-contained on purpose: each step of this guide is its own configuration, so it repeats the others' setup.
 # A credential for the steps after Terraform: scripts, the AWS CLI, SDKs. It is a managed resource, so its outputs
 # can leave Terraform (`terraform output -json env`); its secret is therefore in this configuration's state, which
 # stays on the CI runner for the length of the job (local state, never committed or uploaded). The job's last step

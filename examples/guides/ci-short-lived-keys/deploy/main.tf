@@ -1,3 +1,4 @@
+# Self-contained on purpose: each step of this guide is its own configuration, so it repeats the others' setup.
 # The deployment itself. The CI job's OIDC token becomes the provider's root identity; an ephemeral credential,
 # issued for this run only, configures the aws provider. Nothing secret is in the plan, the state or the CI
 # settings, and the IAM user behind the credential is revoked when the run ends.

@@ -1,3 +1,4 @@
+# Self-contained on purpose: this directory is meant to be copied alone, so it repeats other examples' setup.
 # The root identity's policy rendered by the provider, granted by an administrator's configuration (with the
 # hashicorp/aws provider) to the IAM user the awsdynamic provider runs as.
 terraform {

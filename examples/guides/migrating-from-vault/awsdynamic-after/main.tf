@@ -1,3 +1,4 @@
+# Parallel on purpose: it mirrors vault-before/main.tf block for block and, like every example, stands alone.
 # After: the same role and the same kind of credential, with no Vault. The provider block is config/root and
 # config/lease; the role is copied field by field; the credential is ephemeral, so it is never in plan or state, and
 # it is revoked when the run ends.

@@ -1,3 +1,4 @@
+# Parallel on purpose: awsdynamic-after/main.tf mirrors this file block for block, to compare line by line.
 # Before: Vault's AWS secrets engine, configured and used through the Vault provider. A Vault server has to run,
 # be unsealed and be reachable from wherever Terraform runs.
 terraform {

@@ -11,40 +11,26 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/faultproxy"
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/moto"
 )
-
-// unimplemented are answers AWS gives that moto cannot: moto 5.x raises NotImplementedError (HTTP 500) for
-// iam:ListServiceSpecificCredentials, which the SDK then retries with backoff, so every revoke against moto pays
-// seconds AWS never charges. With -answer-unimplemented the proxy still forwards the call (it is counted and
-// delayed like any other) but replaces moto's 500 with what AWS answers for a user without such credentials.
-var unimplemented = map[string]string{
-	"ListServiceSpecificCredentials": `<ListServiceSpecificCredentialsResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">` +
-		`<ListServiceSpecificCredentialsResult><ServiceSpecificCredentials/></ListServiceSpecificCredentialsResult>` +
-		`<ResponseMetadata><RequestId>faultproxy-aws-answer</RequestId></ResponseMetadata>` +
-		`</ListServiceSpecificCredentialsResponse>`,
-}
 
 func main() {
 	target := flag.String("target", "", "URL of the endpoint to forward to (moto's), e.g. http://127.0.0.1:5000")
 	listen := flag.String("listen", "127.0.0.1:0", "address to listen on")
 	latency := flag.Duration("latency", 0, "delay added to every call before it is forwarded (AWS's round-trip time)")
 	answer := flag.Bool("answer-unimplemented", false,
-		"answer calls moto does not implement (HTTP 500) as AWS would; see the package comment")
+		"answer calls moto does not implement (HTTP 500) as AWS would; see internal/acctest/moto/gaps.go")
 	var rl faultproxy.RateLimit
 	flag.Float64Var(&rl.WritesPerSecond, "iam-write-rate", 0, "account-wide IAM writes per second before Throttling (0: no limit)")
 	flag.Float64Var(&rl.ReadsPerSecond, "iam-read-rate", 0, "account-wide IAM reads (Get*, List*) per second before Throttling (0: no limit)")
@@ -70,7 +56,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "faultproxy:", err)
 		os.Exit(1)
 	}
-	srv := &http.Server{Handler: &handler{p: p, latency: *latency, answer: *answer, rate: rl}, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: &handler{p: p, latency: *latency, answer: *answer, gaps: &moto.GapHandler{Next: p}, rate: rl}, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("http://%s\n", ln.Addr())
 
 	sig := make(chan os.Signal, 1)
@@ -86,6 +72,7 @@ type handler struct {
 	p       *faultproxy.Proxy
 	latency time.Duration
 	answer  bool
+	gaps    *moto.GapHandler // h.p, answering as AWS where moto answers HTTP 500 (see moto.GapClient)
 	rate    faultproxy.RateLimit
 }
 
@@ -109,28 +96,5 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.p.ServeHTTP(w, r)
 		return
 	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	form, _ := url.ParseQuery(string(body))
-	canned, ok := unimplemented[form.Get("Action")]
-	if !ok {
-		h.p.ServeHTTP(w, r)
-		return
-	}
-	rec := httptest.NewRecorder()
-	h.p.ServeHTTP(rec, r)
-	if rec.Code == http.StatusInternalServerError {
-		w.Header().Set("Content-Type", "text/xml")
-		_, _ = io.WriteString(w, canned)
-		return
-	}
-	for k, v := range rec.Header() {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(rec.Code)
-	_, _ = w.Write(rec.Body.Bytes())
+	h.gaps.ServeHTTP(w, r)
 }

@@ -17,6 +17,12 @@ type Real struct{}
 // Now returns the current time in UTC.
 func (Real) Now() time.Time { return time.Now().UTC() }
 
+// Offset is the wall clock set off by a fixed amount, in UTC: a runner whose NTP is broken.
+type Offset time.Duration
+
+// Now returns the current time plus the offset, in UTC.
+func (o Offset) Now() time.Time { return time.Now().Add(time.Duration(o)).UTC() }
+
 // Fake is a clock that only moves when told to. Safe for concurrent use.
 type Fake struct {
 	mu  sync.Mutex

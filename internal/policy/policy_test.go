@@ -125,6 +125,7 @@ func TestValidate_ReportsEveryProblemInOrder(t *testing.T) {
 		`statement 3 ("Third"): "Principal" is not allowed`,
 		`statement 3 ("Third"): missing "Action"`,
 	}
+	// Parallel on purpose: lease's limits tests compare their problem lists the same way, in another package.
 	if len(lines) != len(want) {
 		t.Fatalf("got %d problems, want %d:\n%v", len(lines), len(want), err)
 	}

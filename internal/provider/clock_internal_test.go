@@ -11,11 +11,8 @@ import (
 
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest/moto"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/awsconfig"
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/clock"
 )
-
-type offClock time.Duration
-
-func (o offClock) Now() time.Time { return time.Now().Add(time.Duration(o)).UTC() }
 
 // Configure's clock check against moto (started by this package's TestMain, which exports its URL): past
 // awsconfig.ClockOffsetWarning the diagnostic says which way the local clock is off, by how much, and the fix.
@@ -36,7 +33,7 @@ func TestClockOffset_WarnsPastTheBound(t *testing.T) {
 		t.Run(tc.skew.String(), func(t *testing.T) {
 			ctx := context.Background()
 			c, err := awsconfig.New(ctx, awsconfig.Settings{AccessKey: "AKIAIOSFODNN7EXAMPLE", SecretKey: "secret", Region: "us-east-1",
-				IAMEndpoint: url, STSEndpoint: url, Clock: offClock(tc.skew)})
+				IAMEndpoint: url, STSEndpoint: url, Clock: clock.Offset(tc.skew)})
 			if err != nil {
 				t.Fatal(err)
 			}

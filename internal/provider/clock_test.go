@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/acctest"
+	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/clock"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/lease"
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/provider"
 )
@@ -20,11 +21,6 @@ import (
 // "Now" is AWS's time. These tests serve the provider with a local clock that is off by an hour or two and leave
 // moto's Date headers alone (acctest.FactoriesWithMotoTime), so moto's clock, this machine's, plays AWS.
 // ---------------------------------------------------------------------------------------------------------------
-
-// skewedClock is this machine's clock set off by a fixed amount, as on a runner whose NTP is broken.
-type skewedClock time.Duration
-
-func (s skewedClock) Now() time.Time { return time.Now().Add(time.Duration(s)).UTC() }
 
 // awsTimeWindow brackets AWS's time over a step: issued expiries must fall within it, plus the TTL. A second
 // either side covers the Date header's truncated second.
@@ -50,7 +46,7 @@ func TestAccCredential_expiryFollowsAWSClockNotTheLocalOne(t *testing.T) {
 			config := deployConfig("", readOnlyPolicy, `  ttl  = "1h"`)
 			var w awsTimeWindow
 			resource.Test(t, resource.TestCase{
-				ProtoV6ProviderFactories: acctest.FactoriesWithMotoTime(provider.Options{Clock: skewedClock(skew)}),
+				ProtoV6ProviderFactories: acctest.FactoriesWithMotoTime(provider.Options{Clock: clock.Offset(skew)}),
 				CheckDestroy:             checkNoUsersUnder("/"),
 				Steps: []resource.TestStep{{
 					PreConfig: w.open,
@@ -107,7 +103,7 @@ func TestAccProvider_sweepGoesByAWSClock(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = is.Revoke(context.Background(), live) })
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.FactoriesWithMotoTime(provider.Options{Clock: skewedClock(2 * time.Hour)}),
+		ProtoV6ProviderFactories: acctest.FactoriesWithMotoTime(provider.Options{Clock: clock.Offset(2 * time.Hour)}),
 		Steps: []resource.TestStep{{
 			Config: acctest.ProviderBlock("  sweep_expired_leases = true") + callerIdentity,
 			Check: func(*terraform.State) error {

@@ -21,6 +21,8 @@ import (
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/lease"
 )
 
+// Parallel on purpose: each framework type states its own struct, constructor and compiler-checked interfaces.
+//
 // credentialResource is a lease kept in state: issued on create, renewed on refresh inside its window, replaced
 // when it can no longer be renewed, revoked on destroy.
 type credentialResource struct{ data *providerData }

@@ -29,6 +29,7 @@ const (
 )
 
 // credentialArgs are the arguments both credential resources take.
+// Parallel on purpose: a tagged field per argument, as the framework reads them, the same shape as other records.
 type credentialArgs struct {
 	Role               types.Object `tfsdk:"role"`
 	TTL                types.String `tfsdk:"ttl"`

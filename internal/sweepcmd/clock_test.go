@@ -15,11 +15,6 @@ import (
 	"github.com/awsdynamic/terraform-provider-awsdynamic/internal/lease"
 )
 
-// skewedClock is this machine's clock set off by a fixed amount, as on a runner whose NTP is broken.
-type skewedClock time.Duration
-
-func (s skewedClock) Now() time.Time { return time.Now().Add(time.Duration(s)).UTC() }
-
 // The sweep goes by AWS's clock: a sweeper whose clock runs two hours ahead leaves a lease that AWS still honors
 // alone, and one whose clock runs two hours behind still revokes a lease whose guard AWS already enforces.
 func TestRun_GoesByAWSTimeNotTheLocalClock(t *testing.T) {
@@ -42,7 +37,7 @@ func TestRun_GoesByAWSTimeNotTheLocalClock(t *testing.T) {
 	args := []string{"--path", "/awsdynamic/", "--grace", "10m", "--iam-endpoint", motoServer.URL, "--sts-endpoint", motoServer.URL}
 
 	var out, errOut bytes.Buffer
-	if code := run(ctx, args, &out, &errOut, skewedClock(2*time.Hour)); code != 0 {
+	if code := run(ctx, args, &out, &errOut, clock.Offset(2*time.Hour)); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	if !exists(live.UserName) {
@@ -54,7 +49,7 @@ func TestRun_GoesByAWSTimeNotTheLocalClock(t *testing.T) {
 
 	out.Reset()
 	errOut.Reset()
-	if code := run(ctx, args, &out, &errOut, skewedClock(-2*time.Hour)); code != 0 {
+	if code := run(ctx, args, &out, &errOut, clock.Offset(-2*time.Hour)); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	if exists(dead.UserName) {

@@ -98,18 +98,25 @@ func BenchmarkRenew(b *testing.B) {
 	e.loop(func() { e.clock.Advance(time.Second) }, func(ctx context.Context) error { return e.measured.Renew(ctx, l, 0) }, nil, false)
 }
 
-// BenchmarkRefresh is what a refresh of an iam_user credential asks AWS: Presence (the user, the key's last use and
-// the guard, at once). It writes nothing.
+// BenchmarkRefresh is what a refresh of an iam_user credential asks AWS: Presence, at once, the key's last use and
+// the guard and, with the check for added credentials (the provider's default, check_added_credentials), the user's
+// key listing and login profile. It writes nothing.
 func BenchmarkRefresh(b *testing.B) {
-	e := newBenchEnv(b, 1, true)
-	l := e.directLease()
-	b.ResetTimer()
-	e.loop(nil, func(ctx context.Context) error {
-		if p, err := e.measured.Presence(ctx, l); err != nil || !p.Key || p.GuardProblem != "" {
-			return fmt.Errorf("Presence = %+v, %v", p, err)
-		}
-		return nil
-	}, nil, false)
+	for _, check := range []bool{true, false} {
+		b.Run(fmt.Sprintf("check_added_credentials=%t", check), func(b *testing.B) {
+			e := newBenchEnv(b, 1, true)
+			l := e.directLease()
+			measured := *e.measured
+			measured.checkAdded = check
+			b.ResetTimer()
+			e.loop(nil, func(ctx context.Context) error {
+				if p, err := measured.Presence(ctx, l); err != nil || !p.Key || p.GuardProblem != "" || len(p.Added) != 0 {
+					return fmt.Errorf("Presence = %+v, %v", p, err)
+				}
+				return nil
+			}, nil, false)
+		})
+	}
 }
 
 // benchEnv is one benchmark's view of the package's moto server (TestMain's): emptied, holding the role's policies,

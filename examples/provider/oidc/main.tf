@@ -1,3 +1,4 @@
+# Self-contained on purpose: this example works when copied alone, so it repeats blocks of other examples.
 # A CI pipeline with no long-lived AWS key at all: the provider exchanges the CI system's OIDC token for its root
 # identity (sts:AssumeRoleWithWebIdentity), then mints a short-lived credential per job from that identity.
 terraform {

@@ -1,3 +1,4 @@
+# Self-contained on purpose: this example works when copied alone, so it repeats blocks of other examples.
 resource "awsdynamic_role" "deploy" {
   name            = "deploy"
   credential_type = "iam_user"

@@ -1,3 +1,4 @@
+# Self-contained on purpose: this example works when copied alone, so it repeats blocks of other examples.
 # A role issues nothing by itself: it is the recipe credentials are issued from, checked at plan time against
 # IAM's limits and at apply time against what exists in the account.
 resource "awsdynamic_role" "deploy" {

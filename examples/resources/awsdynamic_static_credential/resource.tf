@@ -1,3 +1,4 @@
+# Self-contained on purpose: this example works when copied alone, so it repeats blocks of other examples.
 # An SES SMTP user that already exists and that another team owns: the provider rotates only the key it creates.
 resource "awsdynamic_static_credential" "smtp" {
   username        = "ses-smtp-legacy"

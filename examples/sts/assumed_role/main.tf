@@ -1,3 +1,4 @@
+# Self-contained on purpose: this example works when copied alone, so it repeats blocks of other examples.
 # Temporary credentials of an existing IAM role (sts:AssumeRole), narrowed by a session policy. Nothing is created
 # in IAM. The IAM role's trust policy must let the provider's root identity assume it, for example:
 #

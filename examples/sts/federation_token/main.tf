@@ -1,3 +1,4 @@
+# Self-contained on purpose: this example works when copied alone, so it repeats blocks of other examples.
 # Temporary credentials of a federated user (sts:GetFederationToken): permissions come only from the session
 # policy, which combines policy_document, policy_arns and, as Vault does, the policies of iam_groups (a federated
 # user cannot join a group, so the groups' inline policies are merged into the document and their managed policies

@@ -1,3 +1,4 @@
+# Self-contained on purpose: this example works when copied alone, so it repeats blocks of other examples.
 # Temporary credentials of the root identity itself (sts:GetSessionToken), here proven with an MFA code: hand the
 # session credentials to tools, keep the long-lived key to this configuration. A session token carries the root
 # identity's permissions (no session policy can narrow it) and cannot call IAM unless MFA was used.

@@ -1,3 +1,4 @@
+# Self-contained on purpose: this example works when copied alone, so it repeats blocks of other examples.
 # Vault roles, one per credential type, and the credentials read from them:
 #
 #   vault write aws/roles/deploy credential_type=iam_user policy_arns=arn:aws:iam::aws:policy/ReadOnlyAccess \

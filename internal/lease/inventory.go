@@ -65,20 +65,9 @@ func (i *Issuer) Inventory(ctx context.Context, o InventoryOptions) ([]LeaseInfo
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
 	}
-	type listed struct {
-		iamUser
-		id string
-	}
-	var users []listed
-	p := iam.NewListUsersPaginator(i.iam, &iam.ListUsersInput{PathPrefix: aws.String(o.PathPrefix)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("listing IAM users under %s: %w", o.PathPrefix, awsError(err))
-		}
-		for _, u := range page.Users {
-			users = append(users, listed{iamUser{name: aws.ToString(u.UserName), arn: aws.ToString(u.Arn), created: aws.ToTime(u.CreateDate)}, aws.ToString(u.UserId)})
-		}
+	users, err := i.usersUnder(ctx, o.PathPrefix)
+	if err != nil {
+		return nil, err
 	}
 
 	var (
@@ -90,7 +79,7 @@ func (i *Issuer) Inventory(ctx context.Context, o InventoryOptions) ([]LeaseInfo
 	g.SetLimit(o.Concurrency)
 	for _, u := range users {
 		g.Go(func() error {
-			info, ok, err := i.inventoryUser(gctx, u.iamUser, o)
+			info, ok, err := i.inventoryUser(gctx, u, o)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {

@@ -94,16 +94,9 @@ func (i *Issuer) Sweep(ctx context.Context, o SweepOptions) (SweepReport, error)
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
 	}
-	var users []iamUser
-	p := iam.NewListUsersPaginator(i.iam, &iam.ListUsersInput{PathPrefix: aws.String(o.PathPrefix)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return rep, fmt.Errorf("listing IAM users under %s: %w", o.PathPrefix, awsError(err))
-		}
-		for _, u := range page.Users {
-			users = append(users, iamUser{name: aws.ToString(u.UserName), arn: aws.ToString(u.Arn), created: aws.ToTime(u.CreateDate)})
-		}
+	users, err := i.usersUnder(ctx, o.PathPrefix)
+	if err != nil {
+		return rep, err
 	}
 	rep.Examined = len(users)
 
@@ -149,8 +142,24 @@ func (i *Issuer) Sweep(ctx context.Context, o SweepOptions) (SweepReport, error)
 }
 
 type iamUser struct {
-	name, arn string
-	created   time.Time
+	name, arn, id string
+	created       time.Time
+}
+
+// usersUnder lists the IAM users under path, for the sweep and the inventory.
+func (i *Issuer) usersUnder(ctx context.Context, path string) ([]iamUser, error) {
+	var users []iamUser
+	p := iam.NewListUsersPaginator(i.iam, &iam.ListUsersInput{PathPrefix: aws.String(path)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing IAM users under %s: %w", path, awsError(err))
+		}
+		for _, u := range page.Users {
+			users = append(users, iamUser{name: aws.ToString(u.UserName), arn: aws.ToString(u.Arn), id: aws.ToString(u.UserId), created: aws.ToTime(u.CreateDate)})
+		}
+	}
+	return users, nil
 }
 
 type verdict struct {

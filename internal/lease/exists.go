@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
 )
 
@@ -102,7 +103,7 @@ func (i *Issuer) Presence(ctx context.Context, l *Lease) (Presence, error) {
 		reads = append(reads, added.reads(ctx, i, l)...)
 	}
 	err := concurrently(reads...)
-	if err == nil && keyUnknown && added.read && slices.Contains(added.keys, l.AccessKeyID) {
+	if err == nil && keyUnknown && added.read && holdsKey(added.keys, l.AccessKeyID) {
 		// The listing found the key whose last use could not be read: it is the lease's user's (key IDs are unique).
 		keyFound, keyUnknown = true, false
 	}
@@ -131,8 +132,7 @@ func (i *Issuer) Presence(ctx context.Context, l *Lease) (Presence, error) {
 // console password.
 type addedCredentials struct {
 	read    bool
-	keys    []string
-	details map[string]string
+	keys    []types.AccessKeyMetadata
 	console bool
 }
 
@@ -140,29 +140,14 @@ type addedCredentials struct {
 func (a *addedCredentials) reads(ctx context.Context, i *Issuer, l *Lease) []func() error {
 	a.read = true
 	return []func() error{
-		func() error {
-			pages := iam.NewListAccessKeysPaginator(i.iam, &iam.ListAccessKeysInput{UserName: aws.String(l.UserName)})
-			for pages.HasMorePages() {
-				page, err := pages.NextPage(ctx)
-				if IsNoSuchEntity(err) {
-					return nil
-				}
-				if err != nil {
-					return fmt.Errorf("listing the access keys of IAM user %q: %w", l.UserName, awsError(err))
-				}
-				for _, k := range page.AccessKeyMetadata {
-					id := aws.ToString(k.AccessKeyId)
-					a.keys = append(a.keys, id)
-					if a.details == nil {
-						a.details = map[string]string{}
-					}
-					a.details[id] = fmt.Sprintf("access key %s (%s, created %s)", id, k.Status, formatExpiry(aws.ToTime(k.CreateDate)))
-				}
-			}
-			return nil
-		},
+		func() (err error) { a.keys, err = i.userKeysIfAny(ctx, l.UserName); return err },
 		func() (err error) { a.console, err = i.hasLoginProfile(ctx, l.UserName); return err },
 	}
+}
+
+// holdsKey reports whether a listing of keys holds the key id.
+func holdsKey(keys []types.AccessKeyMetadata, id string) bool {
+	return slices.ContainsFunc(keys, func(k types.AccessKeyMetadata) bool { return aws.ToString(k.AccessKeyId) == id })
 }
 
 // hasLoginProfile reports whether the user has a console password.
@@ -180,9 +165,9 @@ func (i *Issuer) hasLoginProfile(ctx context.Context, user string) (bool, error)
 // besides names, in words, what was read beyond the lease's key.
 func (a *addedCredentials) besides(l *Lease) []string {
 	var out []string
-	for _, id := range a.keys {
-		if id != l.AccessKeyID {
-			out = append(out, a.details[id])
+	for _, k := range a.keys {
+		if id := aws.ToString(k.AccessKeyId); id != l.AccessKeyID {
+			out = append(out, fmt.Sprintf("access key %s (%s, created %s)", id, k.Status, formatExpiry(aws.ToTime(k.CreateDate))))
 		}
 	}
 	if a.console {
@@ -256,22 +241,8 @@ func (i *Issuer) judgeGuard(l *Lease, p Presence, guardDoc string, guardFound bo
 
 // hasKey looks for the lease's key among its user's keys.
 func (i *Issuer) hasKey(ctx context.Context, l *Lease) (bool, error) {
-	p := iam.NewListAccessKeysPaginator(i.iam, &iam.ListAccessKeysInput{UserName: aws.String(l.UserName)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if IsNoSuchEntity(err) {
-			return false, nil
-		}
-		if err != nil {
-			return false, fmt.Errorf("listing the access keys of IAM user %q: %w", l.UserName, awsError(err))
-		}
-		for _, k := range page.AccessKeyMetadata {
-			if aws.ToString(k.AccessKeyId) == l.AccessKeyID {
-				return true, nil
-			}
-		}
-	}
-	return false, nil
+	keys, err := i.userKeysIfAny(ctx, l.UserName)
+	return holdsKey(keys, l.AccessKeyID), err
 }
 
 // isAccessDenied reports IAM's AccessDenied (or a code-less 403).

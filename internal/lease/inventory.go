@@ -136,21 +136,15 @@ func (i *Issuer) inventoryUser(ctx context.Context, u iamUser, o InventoryOption
 
 // keyUses lists a user's access keys and, for each, when and where it was last used.
 func (i *Issuer) keyUses(ctx context.Context, user string) ([]KeyUse, error) {
-	var keys []KeyUse
-	p := iam.NewListAccessKeysPaginator(i.iam, &iam.ListAccessKeysInput{UserName: aws.String(user)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if IsNoSuchEntity(err) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("listing the access keys of IAM user %q: %w", user, awsError(err))
-		}
-		for _, k := range page.AccessKeyMetadata {
-			keys = append(keys, KeyUse{AccessKeyID: aws.ToString(k.AccessKeyId), Status: string(k.Status)})
-		}
+	listed, err := i.userKeysIfAny(ctx, user)
+	if err != nil || len(listed) == 0 {
+		return nil, err
 	}
-	err := concurrently(func() []func() error {
+	keys := make([]KeyUse, 0, len(listed))
+	for _, k := range listed {
+		keys = append(keys, KeyUse{AccessKeyID: aws.ToString(k.AccessKeyId), Status: string(k.Status)})
+	}
+	err = concurrently(func() []func() error {
 		var fs []func() error
 		for n := range keys {
 			fs = append(fs, func() error {

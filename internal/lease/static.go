@@ -123,9 +123,7 @@ func (i *Issuer) CheckStatic(ctx context.Context, k *StaticKey) (StaticStatus, e
 	if st.Keys, err = i.userKeys(ctx, k.UserName); err != nil {
 		return st, err
 	}
-	st.KeyExists = k.AccessKeyID != "" && slices.ContainsFunc(st.Keys, func(m types.AccessKeyMetadata) bool {
-		return aws.ToString(m.AccessKeyId) == k.AccessKeyID
-	})
+	st.KeyExists = k.AccessKeyID != "" && holdsKey(st.Keys, k.AccessKeyID)
 	return st, nil
 }
 
@@ -148,6 +146,15 @@ func (i *Issuer) userKeys(ctx context.Context, user string) ([]types.AccessKeyMe
 		return aws.ToString(keys[a].AccessKeyId) < aws.ToString(keys[b].AccessKeyId)
 	})
 	return keys, nil
+}
+
+// userKeysIfAny is userKeys, with none for a user that does not exist.
+func (i *Issuer) userKeysIfAny(ctx context.Context, user string) ([]types.AccessKeyMetadata, error) {
+	keys, err := i.userKeys(ctx, user)
+	if IsNoSuchEntity(err) {
+		return nil, nil
+	}
+	return keys, err
 }
 
 // RotateStatic gives the bound user a new access key and deletes the one handed out before, in that order: make room

@@ -151,19 +151,16 @@ func (r *credentialResource) ModifyPlan(ctx context.Context, req resource.Modify
 	now := r.data.clock.Now()
 	window, _ := parseKnownDuration(plan.RenewBefore, 0)
 	window = l.RenewWindow(window)
-	if l.Kind == lease.IAMUser && l.AccessKeyID == "" {
-		// The key is gone (see Read): a new credential replaces the user that is left.
+	if l.Kind == lease.IAMUser && (l.AccessKeyID == "" || len(l.Added) > 0) {
+		// The key is gone, or someone added a credential to the user (see Read): a new credential replaces this one,
+		// and its revoke removes the user that is left, with whatever was added.
 		plan.AccessKeyID, plan.SecretAccessKey = types.StringUnknown(), types.StringUnknown()
 		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("access_key_id"))
-	}
-	if l.Kind == lease.IAMUser && len(l.Added) > 0 {
-		// Read found a credential someone added to the user: a new credential replaces it, and the revoke of this one
-		// removes the user with what was added.
-		plan.AccessKeyID, plan.SecretAccessKey = types.StringUnknown(), types.StringUnknown()
-		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("access_key_id"))
-		resp.Diagnostics.AddAttributeWarning(path.Root("access_key_id"), "Credential Will Be Replaced",
-			fmt.Sprintf("IAM user %q of lease %s holds %s besides the lease's key: a new credential replaces it, and the old user is revoked with everything on it.",
-				l.UserName, l.ID, strings.Join(l.Added, " and ")))
+		if len(l.Added) > 0 {
+			resp.Diagnostics.AddAttributeWarning(path.Root("access_key_id"), "Credential Will Be Replaced",
+				fmt.Sprintf("IAM user %q of lease %s holds %s besides the lease's key: a new credential replaces it, and the old user is revoked with everything on it.",
+					l.UserName, l.ID, strings.Join(l.Added, " and ")))
+		}
 	}
 
 	var sr, pr roleArgs
